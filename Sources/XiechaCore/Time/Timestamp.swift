@@ -1,0 +1,111 @@
+/// An instant, in milliseconds since 1970-01-01T00:00:00Z.
+///
+/// Event time in Xiecha is the source record's timestamp; rules turn it into a calendar day in
+/// the jurisdiction's time zone with `localDate(utcOffsetSeconds:)`.
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public var millisecondsSinceEpoch: Int64
+
+    public init(millisecondsSinceEpoch: Int64) { self.millisecondsSinceEpoch = millisecondsSinceEpoch }
+
+    /// Midnight at the start of `date` in a zone `utcOffsetSeconds` east of UTC.
+    public init(startOf date: LocalDate, utcOffsetSeconds: Int) {
+        self.millisecondsSinceEpoch = Int64(date.daysSinceEpoch * 86_400 - utcOffsetSeconds) * 1000
+    }
+
+    /// The calendar day this instant falls on in a zone `utcOffsetSeconds` east of UTC.
+    public func localDate(utcOffsetSeconds: Int) -> LocalDate {
+        let seconds = Int(millisecondsSinceEpoch.dividedRoundingDown(by: 1000)) + utcOffsetSeconds
+        return LocalDate(daysSinceEpoch: seconds.dividedRoundingDown(by: 86_400))
+    }
+
+    /// Parses ISO-8601 / RFC 3339: `2026-09-01T08:00:00Z`, `2026-09-01T08:00:00.123+08:00`,
+    /// or a bare date `2026-09-01` (taken as midnight UTC).
+    public init?(iso string: some StringProtocol) {
+        let u = Array(string.utf8)
+        guard u.count >= 10, let date = LocalDate(iso: String(decoding: u[0..<10], as: UTF8.self)) else { return nil }
+        if u.count == 10 {
+            self.init(startOf: date, utcOffsetSeconds: 0)
+            return
+        }
+        guard u.count >= 19, u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: " "),
+            u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":")
+        else { return nil }
+        func num(_ a: Int, _ b: Int) -> Int? {
+            var v = 0
+            for i in a..<b {
+                guard i < u.count, u[i] >= 48, u[i] <= 57 else { return nil }
+                v = v * 10 + Int(u[i] - 48)
+            }
+            return v
+        }
+        guard let hh = num(11, 13), let mm = num(14, 16), let ss = num(17, 19), hh < 24, mm < 60, ss < 61 else {
+            return nil
+        }
+        var i = 19
+        var millis = 0
+        if i < u.count, u[i] == UInt8(ascii: ".") {
+            i += 1
+            var digits = 0
+            while i < u.count, u[i] >= 48, u[i] <= 57 {
+                if digits < 3 { millis = millis * 10 + Int(u[i] - 48) }
+                digits += 1
+                i += 1
+            }
+            guard digits > 0 else { return nil }
+            for _ in digits..<3 where digits < 3 { millis *= 10 }
+        }
+        var offset = 0
+        guard i < u.count else { return nil }  // a zone is required
+        if u[i] == UInt8(ascii: "Z") || u[i] == UInt8(ascii: "z") {
+            i += 1
+        } else if u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
+            let sign = u[i] == UInt8(ascii: "-") ? -1 : 1
+            guard let oh = num(i + 1, i + 3) else { return nil }
+            var j = i + 3
+            if j < u.count, u[j] == UInt8(ascii: ":") { j += 1 }
+            guard let om = num(j, j + 2) else { return nil }
+            offset = sign * (oh * 3600 + om * 60)
+            i = j + 2
+        } else {
+            return nil
+        }
+        guard i == u.count else { return nil }
+        let secs = date.daysSinceEpoch * 86_400 + hh * 3600 + mm * 60 + ss - offset
+        self.init(millisecondsSinceEpoch: Int64(secs) * 1000 + Int64(millis))
+    }
+
+    /// RFC 3339 in UTC with milliseconds: `2026-09-01T00:00:00.000Z`.
+    public var description: String {
+        let totalSeconds = Int(millisecondsSinceEpoch.dividedRoundingDown(by: 1000))
+        let ms = Int(millisecondsSinceEpoch - Int64(totalSeconds) * 1000)
+        let day = totalSeconds.dividedRoundingDown(by: 86_400)
+        let sod = totalSeconds - day * 86_400
+        let date = LocalDate(daysSinceEpoch: day)
+        let msText = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+        return "\(date)T\(String(format2: sod / 3600)):\(String(format2: sod / 60 % 60)):\(String(format2: sod % 60)).\(msText)Z"
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let s = try container.decode(String.self)
+        guard let t = Timestamp(iso: s) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO-8601 timestamp: \(s)")
+        }
+        self = t
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+extension BinaryInteger {
+    /// Floor division (Swift's `/` truncates toward zero).
+    func dividedRoundingDown(by d: Self) -> Self {
+        let q = self / d
+        return (self % d != 0 && ((self < 0) != (d < 0))) ? q - 1 : q
+    }
+}
