@@ -109,6 +109,6 @@ extension String {
     init(format2 v: Int) { self = v < 10 ? "0\(v)" : "\(v)" }
     init(format4 v: Int) {
         let digits = "\(v)"
-        self = String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        self = String(repeating: "0", count: Swift.max(0, 4 - digits.count)) + digits
     }
 }
