@@ -1,0 +1,260 @@
+import CRdKafka
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Sends messages to Kafka through librdkafka.
+///
+/// `send` only enqueues (it waits for room when librdkafka's local queue is full) and is cheap
+/// enough for a million messages a second; `sendAndAwait` also waits for the broker's
+/// acknowledgement and returns where the message was stored. `awaitDeliveries()` is the barrier a
+/// worker uses before committing its input offsets: it returns when every message sent so far
+/// is acknowledged, and throws if any of them failed.
+///
+/// A dedicated thread polls librdkafka for delivery reports; no librdkafka call that blocks runs
+/// on Swift's cooperative pool. `shutdown()` flushes everything already accepted before it
+/// destroys the client. As a `Service`, it shuts down on graceful shutdown.
+public final class KafkaProducer: Service, Sendable {
+    private let client: RDKafkaClient
+    private let tracker: DeliveryTracker
+    private let pollThread: PollThread
+    private let configuration: KafkaProducerConfiguration
+    private let logger: Logger
+    private let state = Mutex<Bool>(false)  // shut down
+
+    public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
+        let tracker = DeliveryTracker()
+        var callbacks = RDKafkaCallbacks()
+        callbacks.delivery = { message in tracker.handle(message) }
+        callbacks.statistics = configuration.client.statisticsHandler
+        self.client = try RDKafkaClient(
+            kind: .producer, properties: configuration.librdkafkaProperties, callbacks: callbacks, logger: logger)
+        self.tracker = tracker
+        self.configuration = configuration
+        self.logger = logger
+        let clientRef = client  // the poll thread keeps the client alive while it polls
+        self.pollThread = PollThread(name: "xiecha.kafka.producer.poll") {
+            rd_kafka_poll(clientRef.pointer, 50)
+        }
+        pollThread.start()
+    }
+
+    /// Enqueues a message for delivery. Waits (without blocking a thread) while librdkafka's
+    /// local queue is full. Failures of the delivery itself surface in `awaitDeliveries()`.
+    public func send(_ message: KafkaProducerMessage) async throws(KafkaError) {
+        while true {
+            let err = enqueue(message, opaque: nil)
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                try? await Task.sleep(for: .milliseconds(1))
+                continue
+            }
+            throw KafkaError.from(err, code: .delivery, context: "enqueue to topic '\(message.topic)'")
+        }
+    }
+
+    /// Sends a message and waits for the broker's acknowledgement.
+    public func sendAndAwait(_ message: KafkaProducerMessage) async throws(KafkaError) -> KafkaDeliveryReport {
+        let result: Result<KafkaDeliveryReport, KafkaError> = await withCheckedContinuation { continuation in
+            let box = DeliveryBox(continuation)
+            // Retained here, released by the delivery callback (or below, when enqueueing fails).
+            let opaque = Unmanaged.passRetained(box).toOpaque()
+            Task {
+                while true {
+                    let err = self.enqueue(message, opaque: opaque)
+                    if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+                    if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                        try? await Task.sleep(for: .milliseconds(1))
+                        continue
+                    }
+                    Unmanaged<DeliveryBox>.fromOpaque(opaque).release()
+                    continuation.resume(
+                        returning: .failure(KafkaError.from(err, code: .delivery, context: "enqueue to topic '\(message.topic)'")))
+                    return
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    private func enqueue(_ message: KafkaProducerMessage, opaque: UnsafeMutableRawPointer?) -> rd_kafka_resp_err_t {
+        if state.withLock({ $0 }) { return RD_KAFKA_RESP_ERR__DESTROY }
+        var headers: OpaquePointer? = nil
+        if !message.headers.isEmpty {
+            headers = rd_kafka_headers_new(message.headers.count)
+            for h in message.headers {
+                if let v = h.value {
+                    v.withUnsafeBytes { _ = rd_kafka_header_add(headers, h.key, -1, $0.baseAddress, $0.count) }
+                } else {
+                    _ = rd_kafka_header_add(headers, h.key, -1, nil, 0)
+                }
+            }
+        }
+        tracker.willSend()
+        let partition = message.partition ?? RD_KAFKA_PARTITION_UA
+        let err = withOptionalBytes(message.key) { keyPtr, keyLen in
+            withOptionalBytes(message.value) { valuePtr, valueLen in
+                xiecha_produce(
+                    client.pointer, message.topic, partition, keyPtr, keyLen, valuePtr, valueLen, headers,
+                    message.timestampMs ?? 0, opaque)
+            }
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            tracker.didNotSend()
+            if let headers { rd_kafka_headers_destroy(headers) }
+        }
+        return err
+    }
+
+    /// Waits until every message sent so far has been acknowledged or has failed, and throws
+    /// the failures (if any) that happened since the previous call.
+    public func awaitDeliveries() async throws(KafkaDeliveryFailures) {
+        await tracker.waitForNoneInFlight()
+        let failures = tracker.takeFailures()
+        if !failures.isEmpty { throw KafkaDeliveryFailures(failures: failures) }
+    }
+
+    /// Messages sent but not yet acknowledged.
+    public var inFlightCount: Int { tracker.inFlight }
+
+    /// Waits until librdkafka's queue is empty or `timeout` passes (`rd_kafka_flush`).
+    public func flush(timeout: Duration) async throws(KafkaError) {
+        let client = self.client
+        let ms = Int32(clamping: timeout.milliseconds)
+        try await client.runBlocking { () throws(KafkaError) in
+            let rk = client.pointer
+            let err = rd_kafka_flush(rk, ms)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError.from(err, code: .timedOut, context: "flush: \(rd_kafka_outq_len(rk)) messages still queued")
+            }
+        }
+    }
+
+    /// Flushes what was accepted (up to `shutdownFlushTimeout`), fails whatever could not be
+    /// delivered in time, stops polling and destroys the client. Idempotent.
+    public func shutdown() async {
+        let already = state.withLock { s -> Bool in
+            defer { s = true }
+            return s
+        }
+        if already { return }
+        let client = self.client
+        let ms = Int32(clamping: configuration.shutdownFlushTimeout.milliseconds)
+        let logger = self.logger
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            client.blockingQueue.async {
+                let rk = client.pointer
+                if rd_kafka_flush(rk, ms) != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    logger.error(
+                        "producer shutdown: messages not delivered in time; failing them",
+                        metadata: ["kafka.queued": "\(rd_kafka_outq_len(rk))"])
+                    rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+                    rd_kafka_poll(rk, 100)
+                }
+                c.resume()
+            }
+        }
+        await pollThread.stop()
+        client.destroy()
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// The librdkafka version linked, e.g. `2.0.2`.
+    public static var librdkafkaVersion: String { RDKafkaClient.version }
+}
+
+/// Several delivery failures, reported together by `awaitDeliveries()`.
+public struct KafkaDeliveryFailures: Error, Sendable, CustomStringConvertible {
+    public var failures: [KafkaDeliveryFailure]
+    public var description: String {
+        "\(failures.count) message(s) not delivered; first: \(failures.first.map { "\($0)" } ?? "-")"
+    }
+}
+
+func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> R) -> R {
+    guard let bytes else { return body(nil, 0) }
+    return bytes.withUnsafeBytes { body($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), $0.count) }
+}
+
+/// A continuation waiting for one message's delivery report.
+final class DeliveryBox: Sendable {
+    let continuation: CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>
+    init(_ continuation: CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>) {
+        self.continuation = continuation
+    }
+}
+
+/// Counts messages in flight and collects failures; called from librdkafka's delivery callback.
+final class DeliveryTracker: Sendable {
+    private struct State {
+        var inFlight = 0
+        var failures: [KafkaDeliveryFailure] = []
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    var inFlight: Int { state.withLock { $0.inFlight } }
+
+    func willSend() { state.withLock { $0.inFlight += 1 } }
+
+    func didNotSend() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.inFlight -= 1
+            guard s.inFlight == 0 else { return [] }
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    func handle(_ message: UnsafePointer<rd_kafka_message_t>) {
+        let m = message.pointee
+        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
+        var failure: KafkaDeliveryFailure? = nil
+        if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            failure = KafkaDeliveryFailure(
+                topic: topic, partition: m.partition,
+                error: KafkaError.from(m.err, code: .delivery, context: "delivery to topic '\(topic)'"))
+        }
+        if let opaque = m._private {
+            let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
+            if let failure {
+                box.continuation.resume(returning: .failure(failure.error))
+            } else {
+                box.continuation.resume(returning: .success(KafkaDeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
+            }
+        }
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.inFlight -= 1
+            // Awaited messages report their failure to their caller; the barrier reports the rest.
+            if let failure, m._private == nil { s.failures.append(failure) }
+            guard s.inFlight == 0, !s.waiters.isEmpty else { return [] }
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    func waitForNoneInFlight() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                if s.inFlight == 0 { return true }
+                s.waiters.append(c)
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
+    func takeFailures() -> [KafkaDeliveryFailure] {
+        state.withLock { s in
+            defer { s.failures = [] }
+            return s.failures
+        }
+    }
+}
