@@ -1,0 +1,67 @@
+import Crypto
+
+/// Masked forms of personal data for alerts, logs and anything else that leaves the office
+/// web app (DESIGN.md "Security and privacy").
+public enum Masking {
+    /// `42112519900307002X` → `4211**********002X` (first 4, ten stars, last 4). Anything that
+    /// is not 18 characters is masked entirely except its first and last character (and
+    /// completely when shorter than 4), so a malformed number never leaks either.
+    public static func maskIDNumber(_ id: String) -> String {
+        let chars = Array(id.unicodeScalars)
+        if chars.count == 18 {
+            var s = String.UnicodeScalarView(chars[0..<4])
+            s.append(contentsOf: "**********".unicodeScalars)
+            s.append(contentsOf: chars[14..<18])
+            return String(s)
+        }
+        guard chars.count >= 4 else { return String(repeating: "*", count: chars.count) }
+        var s = String.UnicodeScalarView([chars[0]])
+        s.append(contentsOf: String(repeating: "*", count: chars.count - 2).unicodeScalars)
+        s.append(chars[chars.count - 1])
+        return String(s)
+    }
+
+    /// `王芳` → `王*`, `欧阳娜娜` → `欧***`: the first character and one star per remaining
+    /// character. A one-character name still gets one star (`王` → `王*`), so a full name never
+    /// appears. Empty stays empty.
+    public static func maskName(_ name: String) -> String {
+        guard let first = name.first else { return "" }
+        return String(first) + String(repeating: "*", count: max(1, name.count - 1))
+    }
+}
+
+/// A keyed, stable, non-reversible reference to a person: HMAC-SHA256 of the normalised ID
+/// number with a deployment secret, as 64 lowercase hex characters.
+public struct PersonRefKey: Sendable {
+    // `SymmetricKey` is not `Sendable`; keep the bytes and make the key per call.
+    private let secret: [UInt8]
+
+    public init(secret: [UInt8]) {
+        precondition(!secret.isEmpty, "personRef secret must not be empty")
+        self.secret = secret
+    }
+
+    public init(secret: String) { self.init(secret: Array(secret.utf8)) }
+
+    /// `personRef` of a normalised ID number (`IDNumber.value` / `Person.idNumber`).
+    public func personRef(idNumber: String) -> String {
+        Hex.lowercase(HMAC<SHA256>.authenticationCode(for: Array(idNumber.utf8), using: SymmetricKey(data: secret)))
+    }
+
+    public func personRef(_ id: IDNumber) -> String { personRef(idNumber: id.value) }
+}
+
+/// Lowercase hex.
+public enum Hex {
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    public static func lowercase(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
