@@ -1,0 +1,150 @@
+import Crypto
+
+/// The outcome of one department record.
+public enum IntakeResult: Sendable, Hashable {
+    /// One event per person the record names, in record order.
+    case events([PersonEvent])
+    /// The record goes to `xiecha.dead-letters.v1`; `recordId` when it could be read.
+    case deadLetter(DeadLetterReason, recordId: String?)
+}
+
+/// Intake's pure core: validate, normalise, resolve the address, fan out to person events.
+/// The Kafka worker and `xiecha simulate` wrap it.
+public struct IntakeProcessor: Sendable {
+    public init() {}
+
+    /// Processes one message of a department topic.
+    /// - Parameters:
+    ///   - value: the Kafka message value (`nil` for a null value).
+    ///   - timestamp: event time, becomes `PersonEvent.occurredAt`.
+    public func process(topic: Topic, value: [UInt8]?, timestamp: Timestamp, directory: AddressDirectory)
+        -> IntakeResult
+    {
+        guard let value else { return process(topic: topic, bytes: nil, timestamp: timestamp, directory: directory) }
+        return value.withUnsafeBytes { process(topic: topic, bytes: $0, timestamp: timestamp, directory: directory) }
+    }
+
+    /// The same, on borrowed bytes (e.g. straight from a librdkafka message, without a copy).
+    public func process(
+        topic: Topic, bytes: UnsafeRawBufferPointer?, timestamp: Timestamp, directory: AddressDirectory
+    ) -> IntakeResult {
+        let root: JSONValue
+        do {
+            root = try RecordDecoder.parseRoot(bytes.map { $0.bindMemory(to: UInt8.self) })
+        } catch {
+            return .deadLetter(error, recordId: nil)
+        }
+        let record: DepartmentRecord
+        do {
+            record = try RecordDecoder.decode(topic: topic, json: root)
+        } catch {
+            return .deadLetter(error, recordId: RecordDecoder.bestEffortRecordId(root))
+        }
+        return .events(events(for: record, timestamp: timestamp, directory: directory))
+    }
+
+    /// The fan-out of a valid record: permit holder; both marriage parties; licence holder;
+    /// child then each guardian; certificate holder (not the spouse).
+    public func events(for record: DepartmentRecord, timestamp: Timestamp, directory: AddressDirectory)
+        -> [PersonEvent]
+    {
+        let topic = record.topic
+        func event(_ role: PersonRole, _ p: PersonRecord, _ residence: Residence?, _ fact: PersonEvent.Fact)
+            -> PersonEvent
+        {
+            PersonEvent(
+                eventId: PersonEvent.makeEventId(
+                    source: topic, recordId: record.recordId, role: role, idNumber: p.idNumber),
+                source: topic, recordId: record.recordId, occurredAt: timestamp, role: role, person: p.person,
+                residence: residence, fact: fact)
+        }
+        switch record {
+        case .residencePermit(let r):
+            let fact = ResidencePermitFact(
+                event: r.event, permitNo: r.permitNo, arrivalDate: r.arrivalDate, issuedAt: r.issuedAt,
+                validUntil: r.validUntil)
+            return [
+                event(.permitHolder, r.person, directory.resolve(houseId: r.address.houseId), .residencePermit(fact))
+            ]
+        case .marriageRegistration(let r):
+            let fact = PersonEvent.Fact.marriageRegistration(
+                MarriageRegistrationFact(event: r.event, certificateNo: r.certificateNo, registeredOn: r.registeredOn))
+            return r.parties.map { event(.marriageParty, $0, nil, fact) }
+        case .businessLicense(let r):
+            let fact = BusinessLicenseFact(event: r.event, licenseNo: r.licenseNo, issuedOn: r.issuedOn)
+            return [event(.licenseHolder, r.holder, directory.resolve(houseId: r.address.houseId), .businessLicense(fact))]
+        case .schoolEnrollment(let r):
+            let residence = directory.resolve(houseId: r.address.houseId)
+            let child = ChildRef(idNumber: r.child.idNumber, birthDate: r.child.birthDate, sex: r.child.sex)
+            func fact(_ relation: SchoolEnrollmentFact.Relation?) -> PersonEvent.Fact {
+                .schoolEnrollment(
+                    SchoolEnrollmentFact(
+                        event: r.event, relation: relation, child: child, schoolCode: r.school.code,
+                        schoolLevel: r.school.level, enrolledOn: r.enrolledOn))
+            }
+            var out = [event(.child, r.child, residence, fact(nil))]
+            out.reserveCapacity(1 + r.guardians.count)
+            for g in r.guardians { out.append(event(.guardian, g.person, residence, fact(g.relation))) }
+            return out
+        case .certificate(let r):
+            let fact = CertificateFact(
+                event: r.event, certificateNo: r.certificateNo, maritalStatus: r.maritalStatus, children: r.children,
+                issuedOn: r.issuedOn, validUntil: r.validUntil, verifiedOn: r.verifiedOn)
+            return [event(.certificateHolder, r.holder, nil, .certificate(fact))]
+        }
+    }
+
+    /// The Kafka key for a record per DESIGN.md (`xiecha publish`): permitNo, certificateNo,
+    /// licenseNo, recordId, houseId; a person event's key is the person's ID number, an alert's
+    /// its community code (street code for street-audience alerts). Width-normalised and
+    /// trimmed. `nil` for a null value (a tombstone has no key in its value) and for dead letters.
+    /// Only the key field is checked, so an otherwise invalid record still gets its key and
+    /// can be published to show up as a dead letter downstream.
+    public static func recordKey(topic: Topic, value: [UInt8]?) throws(DeadLetterReason) -> String? {
+        guard let value else { return nil }
+        let root = try value.withUnsafeBufferPointer { (b) throws(DeadLetterReason) -> JSONValue in
+            try RecordDecoder.parseRoot(b)
+        }
+        let r = try FieldReader(root: root)
+        switch topic {
+        case .residencePermits: return try r.code("permitNo")
+        case .marriageRegistrations, .certificates: return try r.code("certificateNo")
+        case .businessLicenses: return try r.code("licenseNo").uppercased()
+        case .schoolEnrollments: return try r.code("recordId")
+        case .addressDirectory: return try r.code("houseId")
+        case .personEvents:
+            let raw = try r.object("person").string("idNumber")
+            do {
+                return try IDNumber(validating: raw).value
+            } catch {
+                throw RecordDecoder.reason(for: error, path: "person.idNumber")
+            }
+        case .alerts:
+            if try r.optionalString("audience") == AlertAudience.street.rawValue {
+                return try r.optionalObject("street")?.code("code") ?? CommunityRef.unassigned.code
+            }
+            return try r.object("community").code("code")
+        case .deadLetters:
+            return nil
+        }
+    }
+}
+
+extension PersonEvent {
+    /// Deterministic event id: the first 128 bits of SHA-256 over topic, recordId, role and the
+    /// person's normalised ID number, as 32 lowercase hex characters. The ID number is hashed,
+    /// never embedded.
+    public static func makeEventId(source: Topic, recordId: String, role: PersonRole, idNumber: String) -> String {
+        var input: [UInt8] = []
+        input.reserveCapacity(128)
+        input.append(contentsOf: "xiecha.person-event.v1\u{0}".utf8)
+        input.append(contentsOf: source.rawValue.utf8)
+        input.append(0)
+        input.append(contentsOf: recordId.utf8)
+        input.append(0)
+        input.append(contentsOf: role.rawValue.utf8)
+        input.append(0)
+        input.append(contentsOf: idNumber.utf8)
+        return Hex.lowercase(SHA256.hash(data: input).prefix(16))
+    }
+}
