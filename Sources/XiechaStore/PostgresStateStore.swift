@@ -319,6 +319,20 @@ public final class PostgresStateStore: StateStore {
 
     // MARK: Helpers
 
+    /// Runs `sql` as is. For tests and maintenance only.
+    func execute(unsafeSQL sql: String) async throws {
+        try checkOpen()
+        try await execute("run maintenance SQL", PostgresQuery(unsafeSQL: sql))
+    }
+
+    /// Drops this store's schema (from the URL's `schema=`) with everything in it. For tests.
+    func dropSchema() async throws {
+        guard let schema = location.schema else {
+            throw StoreError(code: .invalidArgument, message: "\(name) names no schema to drop")
+        }
+        try await execute(unsafeSQL: "DROP SCHEMA IF EXISTS \(schema) CASCADE")
+    }
+
     private func checkOpen() throws(StoreError) {
         if closed.withLock({ $0 }) {
             throw StoreError(code: .closed, message: "\(name) was closed")

@@ -284,6 +284,12 @@ public final class SQLiteStateStore: StateStore {
 
     // MARK: Helpers
 
+    /// Runs `sql` as is in a write transaction. For tests and maintenance only.
+    func execute(unsafeSQL sql: String) async throws {
+        try checkOpen()
+        try await run("run maintenance SQL") { db in try db.execute(sql: sql) }
+    }
+
     private func checkOpen() throws(StoreError) {
         if closed.withLock({ $0 }) {
             throw StoreError(code: .closed, message: "\(name) was closed")
