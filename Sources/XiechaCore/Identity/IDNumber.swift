@@ -35,6 +35,19 @@ public struct IDNumber: Sendable, Hashable, CustomStringConvertible {
     /// Validates and normalises `raw`: trims whitespace, maps full-width digits/`Ｘ`/`ｘ` to
     /// half-width, lower-case `x` to `X`.
     public init(validating raw: String) throws(Failure) {
+        // Fast path: already 18 normalised ASCII characters.
+        var copy = raw
+        let fast: Result<(LocalDate, Sex), Failure>? = copy.withUTF8 { u in
+            guard u.count == 18, u[0..<17].allSatisfy({ $0 &- 48 < 10 }), u[17] &- 48 < 10 || u[17] == 0x58 else {
+                return nil
+            }
+            return Result { () throws(Failure) in try IDNumber.check(u) }
+        }
+        if let fast {
+            (birthDate, sex) = try fast.get()
+            value = raw
+            return
+        }
         var buf: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, no allocation
         var n = 0
         var changed = false

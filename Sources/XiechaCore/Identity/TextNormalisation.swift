@@ -55,21 +55,41 @@ public enum TextNormalisation {
     }
 
     /// First pass: does `normalise` change anything? (Usually not; then no allocation.)
+    /// Works on UTF-8 bytes and decodes only the lead bytes that can start a full-width form
+    /// or a non-ASCII space (C2, E1, E2, E3, EF).
     private static func needsChange(_ s: String, collapseSpaces: Bool) -> Bool {
-        var started = false
-        var pendingSpaces = 0
-        for scalar in s.unicodeScalars {
-            let v = scalar.value
-            if halfWidth(v) != nil { return true }
-            if isSpace(v) {
-                if v != 0x20 || !started { return true }
-                pendingSpaces += 1
-                if pendingSpaces > 1 && collapseSpaces { return true }
-                continue
+        var s = s
+        return s.withUTF8 { u in
+            var started = false
+            var pendingSpaces = 0
+            var i = 0
+            let n = u.count
+            while i < n {
+                let c = u[i]
+                if c < 0x80 {
+                    i += 1
+                    if c == 0x20 {
+                        if !started { return true }
+                        pendingSpaces += 1
+                        if pendingSpaces > 1 && collapseSpaces { return true }
+                        continue
+                    }
+                    if c >= 0x09 && c <= 0x0D { return true }
+                    started = true
+                    pendingSpaces = 0
+                    continue
+                }
+                let len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2
+                if c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3 || c == 0xEF, i + len <= n {
+                    var v = UInt32(c) & (len == 2 ? 0x1F : 0x0F)
+                    for k in 1..<len { v = v << 6 | UInt32(u[i + k] & 0x3F) }
+                    if halfWidth(v) != nil || isSpace(v) { return true }
+                }
+                i += len
+                started = true
+                pendingSpaces = 0
             }
-            started = true
-            pendingSpaces = 0
+            return pendingSpaces > 0
         }
-        return pendingSpaces > 0
     }
 }

@@ -9,14 +9,15 @@ extension PersonEvent {
         w.member("eventId", eventId)
         w.member("source", source.rawValue)
         w.member("recordId", recordId)
-        w.member("occurredAt", occurredAt.description)
+        w.key("occurredAt")
+        w.timestamp(occurredAt)
         w.member("role", role.rawValue)
         w.key("person")
         w.beginObject()
         w.member("idNumber", person.idNumber)
         w.member("name", person.name)
         w.member("sex", person.sex.rawValue)
-        w.member("birthDate", person.birthDate.description)
+        w.member("birthDate", person.birthDate)
         w.member("hukouRegion", person.hukouRegion)
         w.endObject()
         if let residence {
@@ -44,17 +45,17 @@ extension PersonEvent {
         case .residencePermit(let f):
             w.member("event", f.event.rawValue)
             w.member("permitNo", f.permitNo)
-            w.member("arrivalDate", f.arrivalDate.description)
-            w.member("issuedAt", f.issuedAt.description)
-            w.member("validUntil", f.validUntil.description)
+            w.member("arrivalDate", f.arrivalDate)
+            w.member("issuedAt", f.issuedAt)
+            w.member("validUntil", f.validUntil)
         case .marriageRegistration(let f):
             w.member("event", f.event.rawValue)
             w.member("certificateNo", f.certificateNo)
-            w.member("registeredOn", f.registeredOn.description)
+            w.member("registeredOn", f.registeredOn)
         case .businessLicense(let f):
             w.member("event", f.event.rawValue)
             w.member("licenseNo", f.licenseNo)
-            w.member("issuedOn", f.issuedOn.description)
+            w.member("issuedOn", f.issuedOn)
         case .schoolEnrollment(let f):
             w.member("event", f.event.rawValue)
             w.member("relation", ifPresent: f.relation?.rawValue)
@@ -62,7 +63,7 @@ extension PersonEvent {
             Self.write(f.child, to: &w)
             w.member("schoolCode", f.schoolCode)
             w.member("schoolLevel", f.schoolLevel.rawValue)
-            w.member("enrolledOn", f.enrolledOn.description)
+            w.member("enrolledOn", f.enrolledOn)
         case .certificate(let f):
             w.member("event", f.event.rawValue)
             w.member("certificateNo", f.certificateNo)
@@ -71,9 +72,9 @@ extension PersonEvent {
             w.beginArray()
             for c in f.children { Self.write(c, to: &w) }
             w.endArray()
-            w.member("issuedOn", f.issuedOn.description)
-            w.member("validUntil", f.validUntil.description)
-            w.member("verifiedOn", ifPresent: f.verifiedOn?.description)
+            w.member("issuedOn", f.issuedOn)
+            w.member("validUntil", f.validUntil)
+            w.member("verifiedOn", ifPresent: f.verifiedOn)
         }
         w.endObject()
         w.endObject()
@@ -83,7 +84,7 @@ extension PersonEvent {
     private static func write(_ c: ChildRef, to w: inout JSONWriter) {
         w.beginObject()
         w.member("idNumber", ifPresent: c.idNumber)
-        w.member("birthDate", c.birthDate.description)
+        w.member("birthDate", c.birthDate)
         w.member("sex", c.sex.rawValue)
         w.endObject()
     }

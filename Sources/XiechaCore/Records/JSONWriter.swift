@@ -2,12 +2,10 @@
 /// dead letters) where `JSONEncoder` would cost more than the rest of intake together.
 public struct JSONWriter: Sendable {
     public private(set) var bytes: [UInt8]
-    private var needsComma: [Bool] = []
 
     public init(capacity: Int = 512) {
         bytes = []
         bytes.reserveCapacity(capacity)
-        needsComma.reserveCapacity(8)
     }
 
     // MARK: structure
@@ -15,45 +13,39 @@ public struct JSONWriter: Sendable {
     public mutating func beginObject() {
         separator()
         bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
     }
 
-    public mutating func endObject() {
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "}"))
-    }
+    public mutating func endObject() { bytes.append(UInt8(ascii: "}")) }
 
     public mutating func beginArray() {
         separator()
         bytes.append(UInt8(ascii: "["))
-        needsComma.append(false)
     }
 
-    public mutating func endArray() {
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "]"))
-    }
+    public mutating func endArray() { bytes.append(UInt8(ascii: "]")) }
 
     /// Writes `"key":`; the next value call writes the member's value.
     public mutating func key(_ key: String) {
         separator()
         writeQuoted(key)
         bytes.append(UInt8(ascii: ":"))
-        pendingValueAfterKey = true
     }
 
-    private var pendingValueAfterKey = false
+    /// Writes `"key":` for a key that needs no escaping (a literal).
+    public mutating func key(_ key: StaticString) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
 
+    /// A comma is needed unless this is the first thing in an object or array, or a member's
+    /// value right after its key. The previous byte tells which (a string always ends in `"`).
     @inline(__always) private mutating func separator() {
-        if pendingValueAfterKey {
-            pendingValueAfterKey = false
-            return
-        }
-        guard !needsComma.isEmpty else { return }
-        if needsComma[needsComma.count - 1] {
+        guard let last = bytes.last else { return }
+        if last != UInt8(ascii: "{") && last != UInt8(ascii: "[") && last != UInt8(ascii: ":") {
             bytes.append(UInt8(ascii: ","))
-        } else {
-            needsComma[needsComma.count - 1] = true
         }
     }
 
@@ -117,15 +109,87 @@ public struct JSONWriter: Sendable {
 
     // MARK: convenience members
 
-    public mutating func member(_ k: String, _ v: String) {
+    public mutating func member(_ k: StaticString, _ v: String) {
         key(k)
         string(v)
     }
 
-    public mutating func member(_ k: String, ifPresent v: String?) {
+    public mutating func member(_ k: StaticString, ifPresent v: String?) {
         guard let v else { return }
         key(k)
         string(v)
+    }
+
+    public mutating func member(_ k: StaticString, _ v: LocalDate) {
+        key(k)
+        date(v)
+    }
+
+    public mutating func member(_ k: StaticString, ifPresent v: LocalDate?) {
+        guard let v else { return }
+        key(k)
+        date(v)
+    }
+
+    /// `"YYYY-MM-DD"`.
+    public mutating func date(_ d: LocalDate) {
+        separator()
+        let (y, m, day) = d.components
+        bytes.append(UInt8(ascii: "\""))
+        appendDigits(y, 4)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(m, 2)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(day, 2)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `"YYYY-MM-DDTHH:MM:SS.mmmZ"`, the same text as `Timestamp.description`.
+    public mutating func timestamp(_ t: Timestamp) {
+        let ms = t.millisecondsSinceEpoch
+        var secs = ms / 1000
+        var millis = ms % 1000
+        if millis < 0 {
+            millis += 1000
+            secs -= 1
+        }
+        var days = secs / 86_400
+        var sod = secs % 86_400
+        if sod < 0 {
+            sod += 86_400
+            days -= 1
+        }
+        date(LocalDate(daysSinceEpoch: Int(days)))
+        bytes.removeLast()  // reopen the string
+        bytes.append(UInt8(ascii: "T"))
+        appendDigits(Int(sod / 3600), 2)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(Int(sod / 60 % 60), 2)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(Int(sod % 60), 2)
+        bytes.append(UInt8(ascii: "."))
+        appendDigits(Int(millis), 3)
+        bytes.append(UInt8(ascii: "Z"))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always) private mutating func appendDigits(_ v: Int, _ width: Int) {
+        guard v >= 0 else {
+            bytes.append(contentsOf: String(v).utf8)
+            return
+        }
+        var div = 1
+        for _ in 1..<width { div *= 10 }
+        var v = v
+        if v >= div * 10 {
+            bytes.append(contentsOf: String(v).utf8)
+            return
+        }
+        while div > 0 {
+            bytes.append(UInt8(48 + v / div))
+            v %= div
+            div /= 10
+        }
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
