@@ -40,6 +40,18 @@ public final class KafkaAdmin: Sendable {
         let ms = Int32(clamping: timeout.milliseconds)
         try await client.runBlocking { () throws(KafkaError) in
             let rk = client.pointer
+            // The embedded mock cluster names itself `mockCluster…` and has no CreateTopics; librdkafka
+            // would only time out waiting for a controller, so say what is really wrong at once.
+            if let id = rd_kafka_clusterid(rk, ms) {
+                let clusterId = String(cString: id)
+                free(id)
+                if clusterId.hasPrefix("mockCluster") {
+                    throw KafkaError(
+                        code: .unsupportedByBroker,
+                        message: "CreateTopics is not supported by the embedded mock cluster (\(clusterId)); "
+                            + "create topics with EmbeddedKafka.createTopic or `xiecha embedded-kafka --topics`")
+                }
+            }
             var errstr = [CChar](repeating: 0, count: 512)
             var newTopics: [OpaquePointer?] = []
             defer { for t in newTopics { rd_kafka_NewTopic_destroy(t) } }

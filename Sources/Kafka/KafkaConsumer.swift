@@ -120,6 +120,7 @@ public final class KafkaConsumer: Service, Sendable {
             let list = RDKafkaTopicPartitionList.make(nextOffsets.map { ($0.key, $0.value) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
             let err = rd_kafka_offsets_store(client.pointer, list)
+            loop.noteStored(nextOffsets)
             // Partitions revoked meanwhile report an error per partition: their messages will be
             // read again by the new owner, which is the at-least-once contract.
             if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION
@@ -262,6 +263,10 @@ final class ConsumerPollLoop: Sendable {
         var expected: [KafkaTopicPartition: Int64] = [:]
         var assignment: Set<KafkaTopicPartition> = []
         var gaps: [KafkaOffsetGap] = []
+        /// The highest next-offset the application stored, per assigned partition.
+        var stored: [KafkaTopicPartition: Int64] = [:]
+        /// Processed offsets whose commit on revoke the broker refused; used if the partition comes back.
+        var uncommitted: [KafkaTopicPartition: Int64] = [:]
     }
     private let shared = Mutex(Shared())
 
@@ -277,6 +282,12 @@ final class ConsumerPollLoop: Sendable {
 
     var currentAssignment: Set<KafkaTopicPartition> { shared.withLock { $0.assignment } }
     var gaps: [KafkaOffsetGap] { shared.withLock { $0.gaps } }
+
+    func noteStored(_ offsets: [KafkaTopicPartition: Int64]) {
+        shared.withLock { s in
+            for (tp, o) in offsets where s.assignment.contains(tp) { s.stored[tp] = max(s.stored[tp] ?? -1, o) }
+        }
+    }
 
     func forget(_ partitions: Set<KafkaTopicPartition>) {
         shared.withLock { s in for p in partitions { s.expected[p] = nil } }
@@ -402,8 +413,9 @@ final class ConsumerPollLoop: Sendable {
         let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
         let tps = Set(RDKafkaTopicPartitionList.read(partitions).map { $0.0 })
         if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+            let pending = shared.withLock { s in s.uncommitted.filter { tps.contains($0.key) } }
             var committed: [KafkaTopicPartition: Int64] = [:]
-            if gapCheck != .off, let copy = rd_kafka_topic_partition_list_copy(partitions) {
+            if gapCheck != .off || !pending.isEmpty, let copy = rd_kafka_topic_partition_list_copy(partitions) {
                 if rd_kafka_committed(rk, copy, 10_000) == RD_KAFKA_RESP_ERR_NO_ERROR {
                     for (tp, offset, e) in RDKafkaTopicPartitionList.read(copy) where e == RD_KAFKA_RESP_ERR_NO_ERROR {
                         committed[tp] = offset
@@ -411,25 +423,55 @@ final class ConsumerPollLoop: Sendable {
                 }
                 rd_kafka_topic_partition_list_destroy(copy)
             }
+            // A partition we processed further than the group's commit (because the broker refused the
+            // commit during the rebalance) resumes where processing stopped, and that offset is committed.
+            var resume: [(KafkaTopicPartition, Int64)] = []
+            for i in 0..<Int(partitions.pointee.cnt) {
+                let e = partitions.pointee.elems[i]
+                let tp = KafkaTopicPartition(topic: String(cString: e.topic), partition: e.partition)
+                if let ours = pending[tp], ours > (committed[tp] ?? -1) {
+                    partitions.pointee.elems[i].offset = ours
+                    committed[tp] = ours
+                    resume.append((tp, ours))
+                }
+            }
             assigned(tps, committed: committed)
+            shared.withLock { s in for tp in tps { s.uncommitted[tp] = nil } }
             if cooperative {
                 if let e = rd_kafka_incremental_assign(rk, partitions) { rd_kafka_error_destroy(e) }
             } else {
                 rd_kafka_assign(rk, partitions)
             }
+            if !resume.isEmpty {
+                let list = RDKafkaTopicPartitionList.make(resume)
+                _ = rd_kafka_offsets_store(rk, list)
+                rd_kafka_topic_partition_list_destroy(list)
+                noteStored(Dictionary(uniqueKeysWithValues: resume))
+                logger.warning(
+                    "resuming at processed offsets the group had not committed",
+                    metadata: ["kafka.partitions": "\(resume.map { "\($0.0)@\($0.1)" })"])
+            }
             logger.info("partitions assigned", metadata: ["kafka.partitions": "\(tps.sorted().map(\.description))"])
         } else {
             buffer.remove(partitions: tps)
+            var committedOK = false
             if rd_kafka_assignment_lost(rk) == 0 {
                 // Commit what was processed before another member takes over these partitions.
                 let e = rd_kafka_commit(rk, nil, 0)
-                if e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET {
-                    logger.warning("commit on revoke failed", metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(e)))"])
+                committedOK = e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR__NO_OFFSET
+                if !committedOK {
+                    logger.warning(
+                        "commit on revoke failed; those messages may be read again",
+                        metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(e)))"])
                 }
             }
             shared.withLock { s in
                 s.assignment.subtract(tps)
-                for p in tps { s.expected[p] = nil }
+                for p in tps {
+                    s.expected[p] = nil
+                    if !committedOK, let stored = s.stored[p] { s.uncommitted[p] = stored }
+                    s.stored[p] = nil
+                }
             }
             if cooperative {
                 if let e = rd_kafka_incremental_unassign(rk, partitions) { rd_kafka_error_destroy(e) }

@@ -46,7 +46,8 @@ public struct KafkaConsumerBatches: AsyncSequence, Sendable {
 final class ConsumerMessageBuffer: Sendable {
     private struct State {
         var batches: [[KafkaConsumerMessage]] = []
-        var waiters: [CheckedContinuation<[KafkaConsumerMessage]?, Never>] = []
+        var waiters: [(id: Int, continuation: CheckedContinuation<[KafkaConsumerMessage]?, Never>)] = []
+        var nextWaiterId = 0
         var finished = false
     }
     private let state = Mutex(State())
@@ -59,7 +60,7 @@ final class ConsumerMessageBuffer: Sendable {
     func push(_ batch: [KafkaConsumerMessage]) -> Bool {
         let (waiter, hasRoom) = state.withLock { s -> (CheckedContinuation<[KafkaConsumerMessage]?, Never>?, Bool) in
             if s.finished { return (nil, true) }
-            if !s.waiters.isEmpty { return (s.waiters.removeFirst(), true) }
+            if !s.waiters.isEmpty { return (s.waiters.removeFirst().continuation, true) }
             s.batches.append(batch)
             return (nil, s.batches.count < capacity)
         }
@@ -69,20 +70,33 @@ final class ConsumerMessageBuffer: Sendable {
 
     var hasRoom: Bool { state.withLock { $0.finished || $0.batches.count < capacity } }
 
+    /// The next batch, or `nil` when the consumer closed or the waiting task was cancelled.
     func nextBatch() async -> [KafkaConsumerMessage]? {
-        await withCheckedContinuation { (c: CheckedContinuation<[KafkaConsumerMessage]?, Never>) in
-            enum Action { case batch([KafkaConsumerMessage]), end, wait }
-            let action = state.withLock { s -> Action in
-                if !s.batches.isEmpty { return .batch(s.batches.removeFirst()) }
-                if s.finished { return .end }
-                s.waiters.append(c)
-                return .wait
+        let id = state.withLock { s -> Int in
+            s.nextWaiterId += 1
+            return s.nextWaiterId
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<[KafkaConsumerMessage]?, Never>) in
+                enum Action { case batch([KafkaConsumerMessage]), end, wait }
+                let action = state.withLock { s -> Action in
+                    if !s.batches.isEmpty { return .batch(s.batches.removeFirst()) }
+                    if s.finished || Task.isCancelled { return .end }
+                    s.waiters.append((id, c))
+                    return .wait
+                }
+                switch action {
+                case .batch(let b): c.resume(returning: b)
+                case .end: c.resume(returning: nil)
+                case .wait: break
+                }
             }
-            switch action {
-            case .batch(let b): c.resume(returning: b)
-            case .end: c.resume(returning: nil)
-            case .wait: break
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<[KafkaConsumerMessage]?, Never>? in
+                guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.waiters.remove(at: i).continuation
             }
+            waiter?.resume(returning: nil)
         }
     }
 
@@ -97,12 +111,12 @@ final class ConsumerMessageBuffer: Sendable {
     /// Ends every iteration; buffered messages are dropped (they were not processed, so their
     /// offsets were not stored and they will be read again).
     func finish() {
-        let waiters = state.withLock { s -> [CheckedContinuation<[KafkaConsumerMessage]?, Never>] in
+        let waiters = state.withLock { s -> [(id: Int, continuation: CheckedContinuation<[KafkaConsumerMessage]?, Never>)] in
             s.finished = true
             s.batches = []
             defer { s.waiters = [] }
             return s.waiters
         }
-        for w in waiters { w.resume(returning: nil) }
+        for w in waiters { w.continuation.resume(returning: nil) }
     }
 }

@@ -56,26 +56,26 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Sends a message and waits for the broker's acknowledgement.
     public func sendAndAwait(_ message: KafkaProducerMessage) async throws(KafkaError) -> KafkaDeliveryReport {
-        let result: Result<KafkaDeliveryReport, KafkaError> = await withCheckedContinuation { continuation in
-            let box = DeliveryBox(continuation)
-            // Retained here, released by the delivery callback (or below, when enqueueing fails).
-            let opaque = Unmanaged.passRetained(box).toOpaque()
-            Task {
-                while true {
-                    let err = self.enqueue(message, opaque: opaque)
-                    if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
-                    if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                        try? await Task.sleep(for: .milliseconds(1))
-                        continue
-                    }
-                    Unmanaged<DeliveryBox>.fromOpaque(opaque).release()
-                    continuation.resume(
-                        returning: .failure(KafkaError.from(err, code: .delivery, context: "enqueue to topic '\(message.topic)'")))
-                    return
-                }
+        try await sendWithReceipt(message).report()
+    }
+
+    /// Enqueues a message like `send`, and returns a receipt whose `report()` waits for the
+    /// broker's acknowledgement. Messages are enqueued in call order, so per-key order holds
+    /// even when the receipts are awaited later or concurrently.
+    public func sendWithReceipt(_ message: KafkaProducerMessage) async throws(KafkaError) -> KafkaDeliveryReceipt {
+        let receipt = KafkaDeliveryReceipt()
+        while true {
+            // Retained for librdkafka; released by the delivery callback, or right here on failure.
+            let opaque = Unmanaged.passRetained(receipt).toOpaque()
+            let err = enqueue(message, opaque: opaque)
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR { return receipt }
+            Unmanaged<KafkaDeliveryReceipt>.fromOpaque(opaque).release()
+            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                try? await Task.sleep(for: .milliseconds(1))
+                continue
             }
+            throw KafkaError.from(err, code: .delivery, context: "enqueue to topic '\(message.topic)'")
         }
-        return try result.get()
     }
 
     private func enqueue(_ message: KafkaProducerMessage, opaque: UnsafeMutableRawPointer?) -> rd_kafka_resp_err_t {
@@ -181,11 +181,40 @@ func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) ->
     return bytes.withUnsafeBytes { body($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), $0.count) }
 }
 
-/// A continuation waiting for one message's delivery report.
-final class DeliveryBox: Sendable {
-    let continuation: CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>
-    init(_ continuation: CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>) {
-        self.continuation = continuation
+/// The promise of one message's delivery report, from `KafkaProducer.sendWithReceipt`.
+public final class KafkaDeliveryReceipt: Sendable {
+    private enum State {
+        case pending([CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>])
+        case done(Result<KafkaDeliveryReport, KafkaError>)
+    }
+    private let state = Mutex(State.pending([]))
+
+    init() {}
+
+    /// Waits for the broker's acknowledgement: where the message was stored, or why it was not.
+    public func report() async throws(KafkaError) -> KafkaDeliveryReport {
+        let result: Result<KafkaDeliveryReport, KafkaError> = await withCheckedContinuation { c in
+            let done = state.withLock { s -> Result<KafkaDeliveryReport, KafkaError>? in
+                switch s {
+                case .done(let r): return r
+                case .pending(var waiters):
+                    waiters.append(c)
+                    s = .pending(waiters)
+                    return nil
+                }
+            }
+            if let done { c.resume(returning: done) }
+        }
+        return try result.get()
+    }
+
+    func complete(_ result: Result<KafkaDeliveryReport, KafkaError>) {
+        let waiters = state.withLock { s -> [CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>] in
+            guard case .pending(let w) = s else { return [] }
+            s = .done(result)
+            return w
+        }
+        for w in waiters { w.resume(returning: result) }
     }
 }
 
@@ -222,11 +251,11 @@ final class DeliveryTracker: Sendable {
                 error: KafkaError.from(m.err, code: .delivery, context: "delivery to topic '\(topic)'"))
         }
         if let opaque = m._private {
-            let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
+            let receipt = Unmanaged<KafkaDeliveryReceipt>.fromOpaque(opaque).takeRetainedValue()
             if let failure {
-                box.continuation.resume(returning: .failure(failure.error))
+                receipt.complete(.failure(failure.error))
             } else {
-                box.continuation.resume(returning: .success(KafkaDeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
+                receipt.complete(.success(KafkaDeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
             }
         }
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
