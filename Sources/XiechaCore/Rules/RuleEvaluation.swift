@@ -1,0 +1,235 @@
+/// One rule's verdict at one instant: an alert that should be open, before timeline bookkeeping
+/// (`raisedAt`, `dueBy`) is added.
+struct RaisedAlert {
+    var type: AlertType
+    var subjectKey: String
+    var community: CommunityRef
+    var street: StreetRef?
+    var reason: String
+    var evidence: [AlertEvidence]
+}
+
+/// Something that keeps her "present" in the jurisdiction and starts the certificate clock.
+private struct Anchor {
+    var start: LocalDate
+    var label: String
+    var evidence: AlertEvidence
+}
+
+extension CrosscheckEngine {
+    /// Evaluates every rule at `instant` on the facts folded so far, merges the verdicts into the
+    /// timeline's alerts and appends each change to `changes`.
+    func evaluate(
+        _ s: inout PersonState, at instant: Timestamp, foldedNow: ArraySlice<PersonEvent>,
+        changes: inout [AlertMessage]
+    ) {
+        guard let person = s.facts.person else { return }
+        let c = configuration
+        let day = c.localDate(instant)
+        let current = s.facts.currentResidence
+        let community = current?.residence.community ?? .unassigned
+        let street = community.isUnassigned ? nil : current?.residence.street
+        let subject = AlertSubject(
+            personRef: s.personRef, maskedId: RulesPrivacy.maskId(person.idNumber),
+            maskedName: RulesPrivacy.maskName(person.name))
+
+        var raised: [RaisedAlert] = []
+        let age = person.birthDate.age(on: day)
+        let inScope =
+            person.sex == c.sexInScope && (c.minimumAge...c.maximumAge).contains(age)
+            && !c.isLocal(hukouRegion: person.hukouRegion)
+
+        if inScope {
+            certificateRules(s.facts, day: day, community: community, street: street, into: &raised)
+        }
+
+        // moved_in / moved_out: her house changed community (judged on the day of the move).
+        let newMark = current.map { ResidenceMark(residence: $0.residence, evidence: $0.evidence) }
+        if inScope, let old = s.lastResidence, let new = newMark,
+            old.residence.community.code != new.residence.community.code
+        {
+            let moveKey = "\(new.evidence.topic.rawValue)|\(new.evidence.recordId)|\(old.residence.houseId)>\(new.residence.houseId)"
+            let evidence = [old.evidence, new.evidence].sorted()
+            let oldStreet = old.residence.community.isUnassigned ? nil : old.residence.street
+            let newStreet = new.residence.community.isUnassigned ? nil : new.residence.street
+            raised.append(
+                RaisedAlert(
+                    type: .movedIn, subjectKey: moveKey, community: new.residence.community, street: newStreet,
+                    reason: "从\(old.residence.community.name)迁入本社区（\(day)），请接续做好流动人口婚育服务管理",
+                    evidence: evidence))
+            raised.append(
+                RaisedAlert(
+                    type: .movedOut, subjectKey: moveKey, community: old.residence.community, street: oldStreet,
+                    reason: "已于\(day)迁往\(new.residence.community.name)，请做好交接", evidence: evidence))
+        }
+        s.lastResidence = newMark
+
+        // record_conflict: departments disagree on her name.
+        if s.facts.namesBySource.count > 1 {
+            var byName: [String: [SourcedName]] = [:]
+            var topics: [String] = []
+            for (topic, sourced) in s.facts.namesBySource {
+                byName[RulesPrivacy.normalisedName(sourced.name), default: []].append(sourced)
+                topics.append(topic)
+            }
+            if byName.count > 1 {
+                let departments = Topic.departmentFeeds.filter { topics.contains($0.rawValue) }.map(Self.department)
+                raised.append(
+                    RaisedAlert(
+                        type: .recordConflict, subjectKey: "", community: community, street: street,
+                        reason: "\(departments.joined(separator: "、"))登记的同一身份证号姓名不一致，请核实",
+                        evidence: s.facts.namesBySource.values.map(\.evidence).sorted()))
+            }
+        }
+
+        merge(
+            &s, raised: raised, at: instant, subject: subject, community: community, street: street,
+            closer: closer(foldedNow), changes: &changes)
+    }
+
+    private func certificateRules(
+        _ facts: PersonFacts, day: LocalDate, community: CommunityRef, street: StreetRef?,
+        into raised: inout [RaisedAlert]
+    ) {
+        let c = configuration
+        var anchors: [Anchor] = []
+        for p in facts.permits.values where p.isLive(on: day) {
+            anchors.append(Anchor(start: p.arrivalDate, label: "暂住证登记到达", evidence: p.evidence))
+        }
+        for l in facts.licences.values where !l.revoked {
+            anchors.append(Anchor(start: l.issuedOn, label: "营业执照登记", evidence: l.evidence))
+        }
+        for g in facts.guardianEnrolments.values where !g.withdrawn {
+            anchors.append(Anchor(start: g.enrolledOn, label: "子女入托入学", evidence: g.evidence))
+        }
+        guard !anchors.isEmpty else { return }  // she does not live here (any more)
+
+        func alert(_ type: AlertType, _ key: String, _ reason: String, _ evidence: [AlertEvidence]) {
+            raised.append(
+                RaisedAlert(
+                    type: type, subjectKey: key, community: community, street: street, reason: reason,
+                    evidence: evidence.count > 1 ? Array(Set(evidence)).sorted() : evidence))
+        }
+
+        guard let cert = facts.currentCertificate else {
+            // certificate_missing: no certificate on file (an expired one is certificate_expired).
+            let due = anchors.filter { $0.start.adding(days: c.certificateGraceDays) <= day }
+            if let first = due.min(by: { ($0.start, $0.evidence) < ($1.start, $1.evidence) }) {
+                alert(
+                    .certificateMissing, "",
+                    "\(first.label)（\(first.start)）已满\(c.certificateGraceDays)天，未查到有效的流动人口婚育证明",
+                    due.map(\.evidence))
+            }
+            return
+        }
+
+        if cert.validUntil < day {
+            alert(
+                .certificateExpired, cert.certificateNo, "所持婚育证明已于\(cert.validUntil)到期，请督促办理换证",
+                [cert.evidence])
+        } else if cert.validUntil.adding(days: -c.expiringWindowDays) <= day {
+            alert(
+                .certificateExpiring, cert.certificateNo,
+                "所持婚育证明将于\(cert.validUntil)到期（\(c.expiringWindowDays)天内），请提醒及时换证", [cert.evidence])
+        }
+
+        if let reg = facts.latestRegistration, cert.issuedOn < reg.registeredOn {
+            let contradicts: Bool
+            switch reg.event {
+            case .marriage: contradicts = cert.maritalStatus != .married
+            case .divorce: contradicts = cert.maritalStatus != .divorced
+            }
+            if contradicts {
+                let what = reg.event == .marriage ? "结婚" : "离婚"
+                alert(
+                    .maritalStatusChanged, reg.certificateNo,
+                    "民政部门于\(reg.registeredOn)办理\(what)登记，晚于婚育证明签发日\(cert.issuedOn)，"
+                        + "证明上的婚姻状况（\(Self.maritalText(cert.maritalStatus))）需更新",
+                    [reg.evidence, cert.evidence])
+            }
+        }
+
+        var missingChildren: [String: (EnrolmentRecord, [AlertEvidence])] = [:]
+        for g in facts.guardianEnrolments.values
+        where !g.withdrawn && g.relation == .mother && g.child.birthDate < cert.issuedOn && !cert.lists(g.child) {
+            let key = PersonFacts.childKey(g.child)
+            var entry = missingChildren[key] ?? (g, [cert.evidence])
+            entry.1.append(g.evidence)
+            missingChildren[key] = entry
+        }
+        for (key, (g, evidence)) in missingChildren {
+            let sex = g.child.sex == .female ? "女" : "男"
+            alert(
+                .childNotOnCertificate, key,
+                "\(g.child.birthDate)出生的\(sex)孩已入托入学，出生早于婚育证明签发日\(cert.issuedOn)，但未列入该证明",
+                evidence)
+        }
+    }
+
+    /// What closes an alert that stops applying at this instant: a certificate folded now, else
+    /// any record folded now, else the clock.
+    private func closer(_ foldedNow: ArraySlice<PersonEvent>) -> AlertCloser {
+        let chosen = foldedNow.last { $0.source == .certificates } ?? foldedNow.last
+        guard let chosen else { return .clock }
+        return .record(AlertEvidence(topic: chosen.source, recordId: chosen.recordId))
+    }
+
+    /// Turns this instant's verdicts into alert messages on the timeline.
+    private func merge(
+        _ s: inout PersonState, raised: [RaisedAlert], at instant: Timestamp, subject: AlertSubject,
+        community: CommunityRef, street: StreetRef?, closer: AlertCloser, changes: inout [AlertMessage]
+    ) {
+        if raised.isEmpty && s.alerts.isEmpty { return }
+        var local: [AlertMessage] = []
+        var seen = Set<String>()
+        let escalation = Int64(configuration.escalationDays) * 86_400_000
+        for r in raised {
+            let id = RulesPrivacy.alertId(type: r.type, personRef: s.personRef, subject: r.subjectKey)
+            seen.insert(id)
+            let old = s.alerts[id]
+            let wasOpen = old?.status == .open
+            let raisedAt = wasOpen ? old!.raisedAt : instant
+            let message = AlertMessage(
+                alertId: id, type: r.type, status: .open, audience: r.type.audience, community: r.community,
+                street: r.street, subject: subject, reason: r.reason, evidence: r.evidence, raisedAt: raisedAt,
+                dueBy: wasOpen ? old!.dueBy : Timestamp(millisecondsSinceEpoch: raisedAt.millisecondsSinceEpoch + escalation))
+            if message != old { local.append(message) }
+        }
+        for (id, old) in s.alerts where old.status == .open && !seen.contains(id) {
+            if old.type.closesOnlyByAcknowledgement {
+                var kept = old
+                kept.subject = subject
+                if old.type == .recordConflict {
+                    kept.community = community
+                    kept.street = street
+                }
+                if kept != old { local.append(kept) }
+            } else {
+                local.append(old.closed(at: instant, by: closer))
+            }
+        }
+        if local.count > 1 { local.sort { ($0.type, $0.alertId) < ($1.type, $1.alertId) } }
+        for m in local { s.alerts[m.alertId] = m }
+        changes.append(contentsOf: local)
+    }
+
+    static func department(_ topic: Topic) -> String {
+        switch topic {
+        case .residencePermits: return "公安"
+        case .marriageRegistrations: return "民政"
+        case .businessLicenses: return "市场监管"
+        case .schoolEnrollments: return "教育"
+        case .certificates: return "卫健"
+        default: return topic.rawValue
+        }
+    }
+
+    static func maritalText(_ status: CertificateFact.MaritalStatus) -> String {
+        switch status {
+        case .unmarried: return "未婚"
+        case .married: return "已婚"
+        case .divorced: return "离婚"
+        case .widowed: return "丧偶"
+        }
+    }
+}
