@@ -5,7 +5,6 @@ import Synchronization
 public final class InMemoryStateStore: StateStore {
     private struct State {
         var closed = false
-        var migrated = false
         var processed = Set<String>()
         var persons = [String: PersonRecord]()
         var deadlines = DeadlineIndex()
@@ -23,7 +22,6 @@ public final class InMemoryStateStore: StateStore {
     public func migrate() async throws {
         try state.withLock { s throws(StoreError) in
             try Self.checkOpen(s)
-            s.migrated = true
         }
     }
 

@@ -103,10 +103,7 @@ public final class PostgresStateStore: StateStore {
 
     public func migrate() async throws {
         try checkOpen()
-        if let schema = location.schema {
-            // `schema` was validated as a plain identifier when the URL was parsed.
-            try await execute("create schema \(schema)", PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"))
-        }
+        let schema = location.schema
         var newlyApplied: [Int] = []
         for migration in Migration.all {
             let name = self.name
@@ -116,6 +113,21 @@ public final class PostgresStateStore: StateStore {
                     // Serialise concurrent start-ups: the lock is held until this transaction ends.
                     try await conn.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: self.logger)
                         .drain()
+                    if let schema {
+                        // Only when missing: CREATE SCHEMA checks the CREATE privilege even with IF NOT EXISTS.
+                        var exists = false
+                        for try await _ in try await conn.query(
+                            "SELECT 1 FROM pg_namespace WHERE nspname = \(schema)",
+                            logger: self.logger
+                        ) {
+                            exists = true
+                        }
+                        if !exists {
+                            // `schema` was validated as a plain identifier when the URL was parsed.
+                            try await conn.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: self.logger)
+                                .drain()
+                        }
+                    }
                     try await conn.query(
                         """
                         CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -298,9 +298,6 @@ public final class SQLiteStateStore: StateStore {
 
     private func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            if let pool = writer as? DatabasePool {
-                return try await pool.read(body)
-            }
             return try await writer.read(body)
         } catch let error as StoreError {
             throw error
