@@ -35,9 +35,9 @@ public struct CrosscheckEngine: Sendable {
     /// Applies one event about a person (the state's `idNumber` must match the event's person)
     /// with the clock at `now`: folds it in, evaluates the timeline up to `now` (or the state's
     /// horizon if that is later), and returns the alert messages to publish.
-    public func apply(_ event: PersonEvent, to state: PersonState?, now: Timestamp) -> EngineOutcome {
+    public func apply(_ event: PersonEvent, to state: consuming PersonState?, now: Timestamp) -> EngineOutcome {
         var s =
-            state
+            (consume state)
             ?? PersonState(
                 idNumber: event.person.idNumber,
                 personRef: RulesPrivacy.personRef(
@@ -63,8 +63,8 @@ public struct CrosscheckEngine: Sendable {
 
     /// Moves the clock to `now` and fires every deadline up to it. Does nothing if `now` is not
     /// after the state's horizon.
-    public func advance(_ state: PersonState, to now: Timestamp) -> EngineOutcome {
-        var s = state
+    public func advance(_ state: consuming PersonState, to now: Timestamp) -> EngineOutcome {
+        var s = consume state
         guard s.horizon.map({ now > $0 }) ?? true else {
             return EngineOutcome(state: s, messages: [], nextDeadline: s.nextDeadline)
         }
