@@ -188,6 +188,15 @@ public final class KafkaConsumer: Service, Sendable {
     /// Every gap reported so far (see the type's documentation).
     public var offsetGaps: [KafkaOffsetGap] { loop.gaps }
 
+    /// Stops reading and ends `messages`/`batches`, but keeps the client: the application can still
+    /// store and commit the offsets of what it was processing, then `close()`. This is the first
+    /// step of a graceful shutdown.
+    public func stopReading() async {
+        loop.stopRequested()
+        await pollThread.stopIfStarted()
+        buffer.finish()
+    }
+
     /// Stops reading, commits the stored offsets, leaves the group (committing again for the
     /// revoked partitions) and destroys the client. Messages buffered but not processed are not
     /// committed. Idempotent.

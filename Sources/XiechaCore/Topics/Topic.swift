@@ -17,4 +17,22 @@ public enum Topic: String, Sendable, Hashable, Codable, CaseIterable {
     public static let departmentFeeds: [Topic] = [
         .residencePermits, .marriageRegistrations, .businessLicenses, .schoolEnrollments, .certificates,
     ]
+
+    /// The `--feed` name of a department topic (`residence-permits`, …); `nil` for Xiecha's own topics.
+    public var feedName: String? {
+        switch self {
+        case .residencePermits: return "residence-permits"
+        case .marriageRegistrations: return "marriage-registrations"
+        case .businessLicenses: return "business-licenses"
+        case .schoolEnrollments: return "school-enrollments"
+        case .certificates: return "certificates"
+        default: return nil
+        }
+    }
+
+    /// The department topic with this `--feed` name.
+    public init?(feedName: String) {
+        guard let t = Topic.departmentFeeds.first(where: { $0.feedName == feedName }) else { return nil }
+        self = t
+    }
 }

@@ -1,0 +1,174 @@
+import Foundation
+import Kafka
+import XiechaCore
+import Yams
+
+/// Every setting of a Xiecha process, documented once here.
+///
+/// Built-in defaults run the embedded mode. A YAML file (`--config`, env `XIECHA_CONFIG`) overrides
+/// them, environment variables override the file, and command-line options override both.
+///
+/// ```yaml
+/// kafka:
+///   brokers: "kafka-1:9092,kafka-2:9092"   # env XIECHA_BROKERS
+///   properties:                             # any librdkafka property, passed through unchanged
+///     security.protocol: SASL_SSL           # env XIECHA_KAFKA_SECURITY_PROTOCOL (dots → underscores)
+/// store: "postgres://xiecha@db/xiecha"      # env XIECHA_STORE; or sqlite:PATH
+/// jurisdiction:
+///   regionPrefixes: ["421125"]              # hukou regions counted as local; env XIECHA_LOCAL_REGIONS (comma-separated)
+///   timeZone: "Asia/Shanghai"
+///   utcOffsetHours: 8
+/// privacy:
+///   personRefSecret: "…"                    # HMAC key of personRef; env XIECHA_PERSON_REF_SECRET
+/// rules:
+///   minimumAge: 18
+///   maximumAge: 49
+///   certificateGraceDays: 30
+///   expiringWindowDays: 30
+///   escalationDays: 7
+/// feeds:
+///   silenceWindowHours: 24                  # a department topic silent this long raises an operator alert
+/// ```
+public struct XiechaConfiguration: Sendable {
+    /// Kafka bootstrap servers. Default: none (the embedded mode passes them explicitly).
+    public var brokers: [String] = []
+    /// librdkafka properties for every client (TLS/SASL and tuning).
+    public var kafkaProperties: [String: String] = [:]
+    /// `sqlite:PATH` or `postgres://…`. Default `sqlite:.xiecha/state.sqlite`.
+    public var store: String = "sqlite:.xiecha/state.sqlite"
+    /// Region prefixes of the local jurisdiction (migrant = hukou outside these).
+    public var localRegionPrefixes: [String] = ["421125"]
+    public var timeZoneName: String = "Asia/Shanghai"
+    public var utcOffsetSeconds: Int = 8 * 3600
+    /// HMAC-SHA256 key for `personRef`. The built-in default is for development only.
+    public var personRefSecret: String = "xiecha-development-secret"
+    public var minimumAge: Int = 18
+    public var maximumAge: Int = 49
+    public var certificateGraceDays: Int = 30
+    public var expiringWindowDays: Int = 30
+    public var escalationDays: Int = 7
+    /// Feed health: how long a department topic may stay silent.
+    public var feedSilenceWindow: Duration = .seconds(24 * 3600)
+
+    public init() {}
+
+    /// Defaults, then the YAML file (if any), then the environment.
+    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError) -> XiechaConfiguration
+    {
+        var c = XiechaConfiguration()
+        if let path = file ?? environment["XIECHA_CONFIG"] {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ConfigurationError(message: "cannot read configuration file '\(path)': \(error.localizedDescription)")
+            }
+            try c.apply(yaml: text, source: path)
+        }
+        try c.apply(environment: environment)
+        return c
+    }
+
+    mutating func apply(yaml text: String, source: String) throws(ConfigurationError) {
+        let node: Any?
+        do { node = try Yams.load(yaml: text) } catch {
+            throw ConfigurationError(message: "\(source): not valid YAML: \(error)")
+        }
+        guard let root = node as? [String: Any] else {
+            if node == nil { return }
+            throw ConfigurationError(message: "\(source): the top level must be a mapping")
+        }
+        let known: Set<String> = ["kafka", "store", "jurisdiction", "privacy", "rules", "feeds"]
+        for key in root.keys where !known.contains(key) {
+            throw ConfigurationError(message: "\(source): unknown setting '\(key)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        func section(_ name: String) throws(ConfigurationError) -> [String: Any] {
+            guard let v = root[name] else { return [:] }
+            guard let m = v as? [String: Any] else { throw ConfigurationError(message: "\(source): '\(name)' must be a mapping") }
+            return m
+        }
+        func int(_ m: [String: Any], _ key: String, _ path: String) throws(ConfigurationError) -> Int? {
+            guard let v = m[key] else { return nil }
+            guard let i = v as? Int else { throw ConfigurationError(message: "\(source): '\(path).\(key)' must be a whole number") }
+            return i
+        }
+        let kafka = try section("kafka")
+        if let b = kafka["brokers"] { brokers = String(describing: b).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let p = kafka["properties"] {
+            guard let props = p as? [String: Any] else { throw ConfigurationError(message: "\(source): 'kafka.properties' must be a mapping") }
+            for (k, v) in props { kafkaProperties[k] = String(describing: v) }
+        }
+        if let s = root["store"] { store = String(describing: s) }
+        let j = try section("jurisdiction")
+        if let r = j["regionPrefixes"] {
+            guard let list = r as? [Any] else { throw ConfigurationError(message: "\(source): 'jurisdiction.regionPrefixes' must be a list") }
+            localRegionPrefixes = list.map { String(describing: $0) }
+        }
+        if let tz = j["timeZone"] { timeZoneName = String(describing: tz) }
+        if let h = try int(j, "utcOffsetHours", "jurisdiction") { utcOffsetSeconds = h * 3600 }
+        let p = try section("privacy")
+        if let s = p["personRefSecret"] { personRefSecret = String(describing: s) }
+        let r = try section("rules")
+        if let v = try int(r, "minimumAge", "rules") { minimumAge = v }
+        if let v = try int(r, "maximumAge", "rules") { maximumAge = v }
+        if let v = try int(r, "certificateGraceDays", "rules") { certificateGraceDays = v }
+        if let v = try int(r, "expiringWindowDays", "rules") { expiringWindowDays = v }
+        if let v = try int(r, "escalationDays", "rules") { escalationDays = v }
+        let f = try section("feeds")
+        if let v = try int(f, "silenceWindowHours", "feeds") { feedSilenceWindow = .seconds(v * 3600) }
+        try validate(source: source)
+    }
+
+    mutating func apply(environment env: [String: String]) throws(ConfigurationError) {
+        if let b = env["XIECHA_BROKERS"], !b.isEmpty { brokers = b.split(separator: ",").map(String.init) }
+        if let s = env["XIECHA_STORE"], !s.isEmpty { store = s }
+        if let s = env["XIECHA_PERSON_REF_SECRET"], !s.isEmpty { personRefSecret = s }
+        if let r = env["XIECHA_LOCAL_REGIONS"], !r.isEmpty { localRegionPrefixes = r.split(separator: ",").map(String.init) }
+        for (k, v) in env where k.hasPrefix("XIECHA_KAFKA_") {
+            kafkaProperties[k.dropFirst("XIECHA_KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")] = v
+        }
+        try validate(source: "environment")
+    }
+
+    func validate(source: String) throws(ConfigurationError) {
+        for p in localRegionPrefixes where p.isEmpty || p.count > 6 || !p.allSatisfy(\.isASCII) || !p.allSatisfy(\.isNumber) {
+            throw ConfigurationError(message: "\(source): region prefix '\(p)' must be 1–6 digits")
+        }
+        guard minimumAge >= 0, maximumAge >= minimumAge else {
+            throw ConfigurationError(message: "\(source): rules.minimumAge/maximumAge out of order")
+        }
+    }
+
+    /// Kafka client settings with the pass-through properties.
+    public func kafkaClient() -> KafkaClientConfiguration {
+        var c = KafkaClientConfiguration(bootstrapServers: brokers)
+        c.properties = kafkaProperties
+        return c
+    }
+
+    /// The jurisdiction as the intake core sees it.
+    public var jurisdiction: Jurisdiction { Jurisdiction(regionPrefixes: localRegionPrefixes) }
+}
+
+/// A setting that cannot be used, with where it came from.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { "configuration error: \(message)" }
+}
+
+extension XiechaConfiguration {
+    /// The rule settings as the crosscheck engine takes them.
+    public var rules: RulesConfiguration {
+        var r = RulesConfiguration()
+        r.minimumAge = minimumAge
+        r.maximumAge = maximumAge
+        r.certificateGraceDays = certificateGraceDays
+        r.expiringWindowDays = expiringWindowDays
+        r.escalationDays = escalationDays
+        r.utcOffsetSeconds = utcOffsetSeconds
+        r.timeZoneName = timeZoneName
+        r.localRegionPrefixes = localRegionPrefixes
+        r.personRefSecret = Array(personRefSecret.utf8)
+        return r
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import XiechaCore
+import XiechaStore
+
+/// The crosscheck step shared by `xiecha worker crosscheck` and `xiecha simulate`: person events
+/// in, alert messages out, with the person state, the alerts and an outbox of messages to publish
+/// committed in ONE store transaction per batch.
+///
+/// Replays are harmless: events whose `eventId` the store has seen are skipped, so a record
+/// delivered twice changes nothing. The outbox makes publication survive a crash between the
+/// store commit and the broker's acknowledgement: the worker publishes the outbox, then deletes it.
+public final class CrosscheckProcessor: Sendable {
+    public let store: any StateStore
+    public let engine: CrosscheckEngine
+    private let personRefs: PersonRefKey
+    private let logger: Logger
+
+    public init(store: any StateStore, engine: CrosscheckEngine, logger: Logger) {
+        self.store = store
+        self.engine = engine
+        self.personRefs = PersonRefKey(secret: engine.configuration.personRefSecret)
+        self.logger = logger
+    }
+
+    /// What one commit did.
+    public struct Outcome: Sendable {
+        /// Alert messages committed to the outbox, in order.
+        public var messages: [AlertMessage]
+        /// Events applied (not already processed).
+        public var applied: Int
+        /// Events skipped as already processed.
+        public var duplicates: Int
+    }
+
+    /// Applies `events` in order at clock `now` and commits.
+    public func process(_ events: [PersonEvent], now: Timestamp) async throws -> Outcome {
+        guard !events.isEmpty else { return Outcome(messages: [], applied: 0, duplicates: 0) }
+        let ids = events.map(\.eventId)
+        let seen = try await store.processed(among: ids)
+        var fresh: [PersonEvent] = []
+        var batchIds = Set<String>()
+        for e in events where !seen.contains(e.eventId) && batchIds.insert(e.eventId).inserted { fresh.append(e) }
+        let keys = Array(Set(fresh.map { personRefs.personRef(idNumber: $0.person.idNumber) }))
+        var states = try await loadStates(keys)
+        var messages: [AlertMessage] = []
+        var touched: [String: PersonState] = [:]
+        for e in fresh {
+            let key = personRefs.personRef(idNumber: e.person.idNumber)
+            let outcome = engine.apply(e, to: states.removeValue(forKey: key), now: now)
+            messages.append(contentsOf: outcome.messages)
+            states[key] = outcome.state
+            touched[key] = outcome.state
+        }
+        try await commit(processed: fresh.map(\.eventId), touched: touched, messages: messages)
+        return Outcome(messages: messages, applied: fresh.count, duplicates: events.count - fresh.count)
+    }
+
+    /// Fires every deadline due at or before `now`, earliest first, committing every `batchSize` persons.
+    public func advance(to now: Timestamp, batchSize: Int = 1_000) async throws -> [AlertMessage] {
+        var all: [AlertMessage] = []
+        while true {
+            let keys = try await store.dueKeys(notAfterMs: now.millisecondsSinceEpoch, limit: batchSize)
+            if keys.isEmpty { break }
+            let states = try await loadStates(keys)
+            var touched: [String: PersonState] = [:]
+            var messages: [AlertMessage] = []
+            for key in keys {
+                guard let state = states[key] else { continue }
+                let outcome = engine.advance(state, to: now)
+                messages.append(contentsOf: outcome.messages)
+                touched[key] = outcome.state
+            }
+            try await commit(processed: [], touched: touched, messages: messages)
+            all.append(contentsOf: messages)
+            if keys.count < batchSize { break }
+        }
+        return all
+    }
+
+    private func loadStates(_ keys: [String]) async throws -> [String: PersonState] {
+        guard !keys.isEmpty else { return [:] }
+        var states: [String: PersonState] = [:]
+        for (key, record) in try await store.persons(keys) {
+            do {
+                states[key] = try PersonState(storedBytes: record.state)
+            } catch {
+                throw StoreError(code: .corruptData, message: "person state \(key.prefix(12))… cannot be decoded: \(error)")
+            }
+        }
+        return states
+    }
+
+    private func commit(processed: [String], touched: [String: PersonState], messages: [AlertMessage]) async throws {
+        if processed.isEmpty && touched.isEmpty && messages.isEmpty { return }
+        var persons: [XiechaStore.PersonRecord] = []
+        persons.reserveCapacity(touched.count)
+        for (key, state) in touched {
+            persons.append(XiechaStore.PersonRecord(key: key, state: state.storedBytes(), nextDeadlineMs: state.nextDeadline?.millisecondsSinceEpoch))
+        }
+        var alerts: [AlertRecord] = []
+        var outbox: [OutboxEntry] = []
+        for m in messages {
+            let payload = m.jsonBytes
+            alerts.append(AlertRecord(alertId: m.alertId, personKey: m.subject.personRef, routingKey: m.kafkaKey, status: m.status.rawValue, payload: payload))
+            outbox.append(OutboxEntry(topic: Topic.alerts.rawValue, key: m.kafkaKey, payload: payload))
+        }
+        try await store.commit(StoreBatch(processedEventIds: processed, persons: persons, alerts: alerts, outbox: outbox))
+    }
+}
+
+extension PersonState {
+    /// The bytes the store keeps for a person.
+    func storedBytes() -> [UInt8] {
+        // swift-format-ignore: JSONEncoder is the fallback until the compact encoding lands.
+        (try? JSONEncoder().encode(self)).map { Array($0) } ?? []
+    }
+
+    init(storedBytes: [UInt8]) throws {
+        self = try JSONDecoder().decode(PersonState.self, from: Data(storedBytes))
+    }
+}

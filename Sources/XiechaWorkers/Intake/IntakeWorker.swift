@@ -1,0 +1,204 @@
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import ServiceLifecycle
+import XiechaCore
+
+/// `xiecha worker intake --feed NAME`: one department topic in, person events and dead letters out.
+///
+/// Per batch: validate and normalise each record (`IntakeProcessor`), resolve its house through the
+/// address directory, send one person event per person keyed by ID number, send invalid records to
+/// the dead-letter topic with their original bytes, wait for the broker to acknowledge all of it,
+/// and only then mark the input offsets processed. Bad input never stops the worker.
+public final class IntakeWorker: Sendable {
+    public struct Options: Sendable {
+        public var feed: Topic
+        public var group: String?
+        public var stopAtEnd: Bool = false
+        /// Records processed between delivery barriers when input is plentiful.
+        public var barrierRecords: Int = 10_000
+        public init(feed: Topic) { self.feed = feed }
+        public var groupId: String { group ?? "xiecha-intake-\(feed.feedName ?? feed.rawValue)" }
+        public var workerName: String { "intake-\(feed.feedName ?? feed.rawValue)" }
+    }
+
+    private let options: Options
+    private let configuration: XiechaConfiguration
+    private let logger: Logger
+    private let health: WorkerHealth
+
+    public init(options: Options, configuration: XiechaConfiguration, health: WorkerHealth, logger: Logger) {
+        self.options = options
+        self.configuration = configuration
+        self.health = health
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(options.workerName)"
+        self.logger = logger
+    }
+
+    /// Runs until graceful shutdown (or, with `stopAtEnd`, until the end offsets seen at start are
+    /// processed); returns the summary.
+    public func run() async throws -> WorkerSummary {
+        let feed = options.feed
+        let client = configuration.kafkaClient()
+        logger.info("starting", metadata: ["kafka.topic": "\(feed.rawValue)", "kafka.group": "\(options.groupId)", "librdkafka": "\(KafkaProducer.librdkafkaVersion)"])
+
+        let directory = AddressDirectoryFollower(client: client, logger: logger)
+        let directoryTask = Task { try await directory.run() }
+        defer { directoryTask.cancel() }
+        await directory.waitUntilLoaded()
+
+        var target: EndOffsetTarget? = nil
+        if options.stopAtEnd {
+            let admin = try KafkaAdmin(configuration: client, logger: logger)
+            defer { admin.close() }
+            target = try await EndOffsetTarget.read(admin: admin, topic: feed.rawValue, group: options.groupId)
+        }
+
+        var producerConfig = KafkaProducerConfiguration(client: client)
+        producerConfig.linger = .milliseconds(5)
+        let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
+        var consumerConfig = KafkaConsumerConfiguration(client: client, groupId: options.groupId)
+        consumerConfig.autoCommitInterval = .seconds(1)
+        let consumer = try KafkaConsumer(configuration: consumerConfig, logger: logger)
+
+        let metrics = IntakeMetrics(feed: feed)
+        let processor = IntakeProcessor()
+        var records = 0
+        var out = 0
+        var deadLetters = 0
+        var first: ContinuousClock.Instant? = nil
+        var last = ContinuousClock.now
+        var sinceBarrier: [KafkaConsumerMessage] = []
+        let maxBatch = consumerConfig.maxBatchSize
+
+        func barrier() async throws {
+            guard !sinceBarrier.isEmpty else { return }
+            do {
+                try await producer.awaitDeliveries()
+            } catch {
+                // Outputs not acknowledged: do not mark the inputs processed. Exiting lets the
+                // orchestrator restart us; the inputs are read again and the outputs are idempotent.
+                logger.critical("outputs not acknowledged; stopping without committing", metadata: ["error": "\(error)"])
+                throw error
+            }
+            try consumer.storeOffsets(sinceBarrier)
+            sinceBarrier.removeAll(keepingCapacity: true)
+        }
+
+        if let target, target.isComplete {
+            await shutdown(consumer, producer)
+            return WorkerSummary(worker: options.workerName, records: 0, out: 0, deadLetters: 0, seconds: 0)
+        }
+        try consumer.subscribe(topics: [feed.rawValue])
+        health.markReady()
+
+        try await withGracefulShutdownHandler {
+            for await batch in consumer.batches {
+                let started = ContinuousClock.now
+                if first == nil { first = started }
+                let dir = directory.current
+                var batchDead = 0
+                var batchOut = 0
+                for m in batch {
+                    if let t = target, !t.includes(m) { continue }
+                    let ts = Timestamp(millisecondsSinceEpoch: m.timestampMs ?? Int64(Date().timeIntervalSince1970 * 1000))
+                    switch processor.process(topic: feed, value: m.value, timestamp: ts, directory: dir) {
+                    case .events(let events):
+                        for e in events {
+                            try await producer.send(
+                                KafkaProducerMessage(topic: Topic.personEvents.rawValue, key: Array(e.person.idNumber.utf8), value: e.jsonBytes()))
+                        }
+                        batchOut += events.count
+                    case .deadLetter(let reason, let recordId):
+                        let letter = DeadLetter(
+                            topic: feed.rawValue, partition: m.partition, offset: m.offset, recordId: recordId, reason: reason,
+                            value: m.value)
+                        try await producer.send(
+                            KafkaProducerMessage(
+                                topic: Topic.deadLetters.rawValue, key: m.key, value: m.value,
+                                headers: letter.kafkaHeaders.map { KafkaHeader(key: $0.key, value: $0.value) }))
+                        metrics.deadLettered(reason)
+                        logger.warning(
+                            "dead letter",
+                            metadata: [
+                                "kafka.topic": "\(feed.rawValue)", "kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)",
+                                "recordId": "\(recordId ?? "-")", "reason": "\(reason.code)",
+                            ])
+                        batchDead += 1
+                    }
+                    records += 1
+                    sinceBarrier.append(m)
+                    target?.reached(m)
+                }
+                out += batchOut
+                deadLetters += batchDead
+                metrics.batch(records: batch.count, out: batchOut, started: started)
+                last = ContinuousClock.now
+                let done = target?.isComplete ?? false
+                if sinceBarrier.count >= options.barrierRecords || batch.count < maxBatch || done {
+                    try await barrier()
+                }
+                if done { break }
+            }
+            try await barrier()
+        } onGracefulShutdown: {
+            // Ending the message sequence lets the loop finish its batch, pass the barrier and stop.
+            Task { await consumer.stopReading() }
+        }
+        try await barrier()
+        try? await consumer.commit()
+        await shutdown(consumer, producer)
+        health.markNotReady()
+        let seconds = first.map { (last - $0).seconds } ?? 0
+        let summary = WorkerSummary(worker: options.workerName, records: records, out: out, deadLetters: deadLetters, seconds: seconds)
+        logger.info("stopped", metadata: ["records": "\(records)", "out": "\(out)", "deadLetters": "\(deadLetters)"])
+        return summary
+    }
+
+    private func shutdown(_ consumer: KafkaConsumer, _ producer: KafkaProducer) async {
+        await consumer.close()
+        await producer.shutdown()
+    }
+}
+
+/// Intake metrics, created once per label set.
+struct IntakeMetrics: Sendable {
+    let recordsIn: Counter
+    let recordsOut: Counter
+    let latency: Metrics.Timer
+    let feed: Topic
+
+    init(feed: Topic) {
+        self.feed = feed
+        recordsIn = Counter(label: "xiecha_records_in_total", dimensions: [("topic", feed.rawValue)])
+        recordsOut = Counter(label: "xiecha_records_out_total", dimensions: [("topic", Topic.personEvents.rawValue)])
+        latency = Metrics.Timer(label: "xiecha_batch_processing_seconds", dimensions: [("worker", "intake")], preferredDisplayUnit: .seconds)
+    }
+
+    func batch(records: Int, out: Int, started: ContinuousClock.Instant) {
+        recordsIn.increment(by: records)
+        recordsOut.increment(by: out)
+        latency.recordInterval(since: started)
+    }
+
+    func deadLettered(_ reason: DeadLetterReason) {
+        Counter(label: "xiecha_dead_letters_total", dimensions: [("topic", feed.rawValue), ("reason", reason.kind.rawValue)]).increment()
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
+
+extension Metrics.Timer {
+    func recordInterval(since start: ContinuousClock.Instant) {
+        let d = ContinuousClock.now - start
+        let (s, atto) = d.components
+        recordNanoseconds(s * 1_000_000_000 + atto / 1_000_000_000)
+    }
+}

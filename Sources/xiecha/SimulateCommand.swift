@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import XiechaCore
+import XiechaWorkers
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run intake and crosscheck on a JSON-lines file in event time, with no Kafka.",
+        discussion: """
+            Each input line is {"topic": "<topic name>", "timestamp": "<ISO-8601>", "value": {...}} \
+            (a tombstone on ref.address-directory.v1 has "value": null and a "key"; a string value is \
+            taken as raw message text). The clock is the latest timestamp read; deadlines fire in \
+            event time. Alert messages go to stdout and dead letters to stderr, one JSON object per \
+            line. Exit status 0 when the input was read, even with dead letters.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("JSON-lines input file; - reads standard input.", valueName: "file"))
+    var input: String
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "After the input, move the clock to 00:00 of this day in the jurisdiction's time zone and fire every deadline up to it.",
+            valueName: "YYYY-MM-DD"))
+    var until: String?
+
+    @Option(
+        name: .customLong("local-region"),
+        help: ArgumentHelp(
+            "Household-registration region prefix counted as local (repeatable; default: the configuration's, 421125).",
+            valueName: "prefix"))
+    var localRegions: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Configuration file, YAML (env XIECHA_CONFIG).", valueName: "file"))
+    var config: String?
+
+    @Flag(name: .long, help: "Write dead letters without the original record value (no personal data on stderr).")
+    var omitDeadLetterValues = false
+
+    func validate() throws {
+        if let until, LocalDate(iso: until) == nil {
+            throw ValidationError("--until takes a real calendar date as YYYY-MM-DD, got '\(until)'")
+        }
+        for p in localRegions where p.isEmpty || p.count > 6 || !p.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            throw ValidationError("--local-region takes a region prefix of 1–6 digits, got '\(p)'")
+        }
+        guard !input.isEmpty else { throw ValidationError("--input needs a file name, or - for standard input") }
+    }
+
+    func run() async throws {
+        let stderr = SimulationLineWriter(fileDescriptor: 2)
+        func fail(_ message: String) -> ExitCode {
+            stderr.flush()
+            FileHandle.standardError.write(Data("xiecha simulate: \(message)\n".utf8))
+            return ExitCode.failure
+        }
+        let configuration: XiechaConfiguration
+        do {
+            configuration = try XiechaConfiguration.load(file: config)
+        } catch {
+            throw fail(error.description)
+        }
+        let reader: SimulationLineReader
+        do {
+            reader = try SimulationLineReader(path: input)
+        } catch {
+            throw fail(error.description)
+        }
+        let rules = Simulation.rulesConfiguration(
+            from: configuration, localRegionPrefixes: localRegions.isEmpty ? nil : localRegions)
+        let options = Simulation.Options(rules: rules, until: until.flatMap { LocalDate(iso: $0) })
+        let stdout = SimulationLineWriter(fileDescriptor: 1)
+        let includeValues = !omitDeadLetterValues
+        let simulation = Simulation(
+            options: options,
+            alerts: { stdout.writeLine($0.jsonBytes) },
+            deadLetters: { stderr.writeLine($0.jsonBytes(includeValue: includeValues)) })
+        do {
+            while let line = reader.next() { try await simulation.feed(line: line) }
+            if reader.failed { throw fail("reading '\(input)' failed part-way") }
+            try await simulation.finish()
+        } catch let exit as ExitCode {
+            stdout.flush()
+            throw exit
+        } catch {
+            stdout.flush()
+            throw fail("\(error)")
+        }
+        stdout.flush()
+        stderr.flush()
+    }
+}
