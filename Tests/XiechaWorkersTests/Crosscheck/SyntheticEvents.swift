@@ -16,7 +16,8 @@ enum SyntheticEvents {
         var perPerson: [[PersonEvent]] = []
         let base = LocalDate(year: 2025, month: 1, day: 1)!
         for i in 0..<persons {
-            let birth = LocalDate(year: 1980 + Int(rng.next() % 20), month: 1 + Int(rng.next() % 12), day: 1 + Int(rng.next() % 28))!
+            // Unique per person: 450 female sequence numbers per birth date.
+            let birth = LocalDate(year: 1985, month: 1, day: 1)!.adding(days: i / 450)
             let id = IDNumber.make(region: "510623", birthDate: birth, sequence: (i % 450) * 2 + 2).value  // even sequence: female
             let person = Person(idNumber: id, name: "测试\(i)", sex: .female, birthDate: birth, hukouRegion: "510623")
             let home = communities[i % 3]
