@@ -23,14 +23,15 @@ public final class SimulationLineReader: Sequence, IteratorProtocol {
                 let code = errno
                 throw SimulationIOError(message: "cannot read '\(path)': \(String(cString: strerror(code)))")
             }
-            file = f
-            closeAtEnd = true
-            // fopen succeeds on a directory; reading it fails.
+            // fopen succeeds on a directory; reading it fails. (Checked before `self` is complete,
+            // so deinit does not close `f` a second time.)
             var st = stat()
             if fstat(fileno(f), &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
                 fclose(f)
                 throw SimulationIOError(message: "cannot read '\(path)': it is a directory")
             }
+            file = f
+            closeAtEnd = true
         }
     }
 
