@@ -32,3 +32,6 @@ echo "BENCH kafka.consume.swift $swift_consume msg/s"
 echo "BENCH kafka.consume.c $c_consume msg/s"
 echo "BENCH kafka.consume.ratio $(ratio "$swift_consume" "$c_consume") swift/c"
 kill "$ek_pid"; wait "$ek_pid" 2>/dev/null || true; ek_pid=
+
+# Intake: 1,000,000 residence permits through one intake worker (its own embedded cluster).
+Benchmarks/intake.sh
