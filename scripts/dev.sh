@@ -20,8 +20,8 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-# Sample dates shifted so arrival deadlines (30 days) fall due now and some certificates expire soon.
-base=$(date -d "-35 days" +%F)
+# Sample dates shifted so the sample (days 0–75) has happened and its 30-day deadlines are due.
+base=$(date -d "-80 days" +%F)
 python3 scripts/generate-sample.py --base "$base" --out "$STATE/sample" >/dev/null
 
 "$X" embedded-kafka --brokers 3 --topics --bootstrap-file "$STATE/bootstrap" >"$STATE/logs/embedded-kafka.log" 2>&1 &

@@ -60,7 +60,7 @@ public final class PostgresStateStore: StateStore {
     public static func connect(
         _ location: StoreURL.PostgresLocation,
         logger: Logger,
-        timeout: Duration = .seconds(15)
+        timeout: Duration = .seconds(60)
     ) async throws -> PostgresStateStore {
         let store = PostgresStateStore(location: location, logger: logger)
         do {

@@ -106,10 +106,12 @@ struct TopicsCommand: AsyncParsableCommand {
             let topics = TopicLayout.all.map { layout in
                 KafkaAdmin.NewTopic(
                     name: layout.topic.rawValue, partitions: layout.partitions, replicationFactor: replicationFactor,
-                    configs: layout.compacted ? ["cleanup.policy": "compact"] : [:])
+                    configs: layout.configs)
             }
             try await admin.createTopics(topics)
-            for t in topics { print("\(t.name)\t\(t.partitions) partitions\(t.configs.isEmpty ? "" : "\tcompacted")") }
+            for t in topics {
+                print("\(t.name)\t\(t.partitions) partitions\t\(t.configs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))")
+            }
         }
     }
 }

@@ -26,39 +26,54 @@
 ///   acknowledgement (`moved_*`, `record_conflict`) are never closed by the engine; `moved_*`
 ///   stay with the community they were addressed to, `record_conflict` follows her street.
 public struct CrosscheckEngine: Sendable {
-    public var configuration: RulesConfiguration
+    public var configuration: RulesConfiguration {
+        didSet {
+            if configuration.personRefSecret != personRefHasher.secret {
+                personRefHasher = PersonRefHasher(secret: configuration.personRefSecret)
+            }
+        }
+    }
+    /// `personRef` with the configured secret, the HMAC key prepared once.
+    private var personRefHasher: PersonRefHasher
 
     public init(configuration: RulesConfiguration = RulesConfiguration()) {
         self.configuration = configuration
+        self.personRefHasher = PersonRefHasher(secret: configuration.personRefSecret)
+    }
+
+    /// `personRef` of an ID number: HMAC-SHA256 with the configured secret, lowercase hex.
+    public func personRef(idNumber: String) -> String { personRefHasher.personRef(idNumber: idNumber) }
+
+    /// A new, empty state for the person with this ID number.
+    public func newState(idNumber: String) -> PersonState {
+        PersonState(idNumber: idNumber, personRef: personRef(idNumber: idNumber))
     }
 
     /// Applies one event about a person (the state's `idNumber` must match the event's person)
     /// with the clock at `now`: folds it in, evaluates the timeline up to `now` (or the state's
     /// horizon if that is later), and returns the alert messages to publish.
     public func apply(_ event: PersonEvent, to state: consuming PersonState?, now: Timestamp) -> EngineOutcome {
-        var s =
-            (consume state)
-            ?? PersonState(
-                idNumber: event.person.idNumber,
-                personRef: RulesPrivacy.personRef(
-                    idNumber: event.person.idNumber, secret: configuration.personRefSecret))
+        var s = (consume state) ?? newState(idNumber: event.person.idNumber)
         precondition(s.idNumber == event.person.idNumber, "event for another person applied to this state")
-        if s.eventIds.contains(event.eventId) {
-            return EngineOutcome(state: s, messages: [], nextDeadline: s.nextDeadline)
+        if s.contains(eventId: event.eventId) {
+            let deadline = s.nextDeadline
+            return EngineOutcome(state: consume s, messages: [], nextDeadline: deadline)
         }
         let key = EventKey(event)
-        s.eventIds.insert(event.eventId)
-        s.events.insert(event, at: insertionIndex(of: key, in: s.events))
+        var stored = event
+        stored.person.idNumber = s.idNumber  // share one string for every event
+        s.events.insert(stored, at: insertionIndex(of: key, in: s.events))
         let target = max(s.horizon ?? now, now)
         let messages: [AlertMessage]
         if let horizon = s.horizon, event.occurredAt <= horizon {
             messages = replay(&s, until: target, lateEvent: event)
         } else {
             messages = run(&s, until: target)
-            for m in messages where !s.retracted.isEmpty { s.retracted[m.alertId] = nil }
+            if !s.retracted.isEmpty { for m in messages { s.retracted[m.alertId] = nil } }
         }
-        s.nextDeadline = nextDeadline(s)
-        return EngineOutcome(state: s, messages: messages, nextDeadline: s.nextDeadline)
+        let deadline = nextDeadline(s)
+        s.nextDeadline = deadline
+        return EngineOutcome(state: consume s, messages: messages, nextDeadline: deadline)
     }
 
     /// Moves the clock to `now` and fires every deadline up to it. Does nothing if `now` is not
@@ -66,12 +81,14 @@ public struct CrosscheckEngine: Sendable {
     public func advance(_ state: consuming PersonState, to now: Timestamp) -> EngineOutcome {
         var s = consume state
         guard s.horizon.map({ now > $0 }) ?? true else {
-            return EngineOutcome(state: s, messages: [], nextDeadline: s.nextDeadline)
+            let deadline = s.nextDeadline
+            return EngineOutcome(state: consume s, messages: [], nextDeadline: deadline)
         }
         let messages = run(&s, until: now)
-        for m in messages { s.retracted[m.alertId] = nil }
-        s.nextDeadline = nextDeadline(s)
-        return EngineOutcome(state: s, messages: messages, nextDeadline: s.nextDeadline)
+        if !s.retracted.isEmpty { for m in messages { s.retracted[m.alertId] = nil } }
+        let deadline = nextDeadline(s)
+        s.nextDeadline = deadline
+        return EngineOutcome(state: consume s, messages: messages, nextDeadline: deadline)
     }
 
     // MARK: - Timeline

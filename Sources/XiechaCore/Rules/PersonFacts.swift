@@ -121,8 +121,8 @@ public struct PersonFacts: Sendable, Hashable, Codable {
     public var certificates: [String: CertificateOnFile] = [:]
     /// Marriage registrations, by the registration's `certificateNo`.
     public var registrations: [String: RegistrationRecord] = [:]
-    /// By source topic (raw value): the latest name each department gives.
-    public var namesBySource: [String: SourcedName] = [:]
+    /// By source topic: the latest name each department gives.
+    public var namesBySource: [Topic: SourcedName] = [:]
 
     public init() {}
 
@@ -140,22 +140,22 @@ public struct PersonFacts: Sendable, Hashable, Codable {
             person = e.person
             personKey = key
         }
-        if let old = namesBySource[e.source.rawValue], old.last > key {
+        if let old = namesBySource[e.source], old.last > key {
         } else {
-            namesBySource[e.source.rawValue] = SourcedName(name: e.person.name, last: key, evidence: evidence)
+            namesBySource[e.source] = SourcedName(name: e.person.name, last: key, evidence: evidence)
         }
         switch e.fact {
         case .residencePermit(let f):
-            if let old = permits[f.permitNo], old.last > key { return }
             let previous = permits[f.permitNo]
+            if let previous, previous.last > key { return }
             permits[f.permitNo] = PermitRecord(
                 permitNo: f.permitNo, arrivalDate: f.arrivalDate, issuedAt: f.issuedAt, validUntil: f.validUntil,
                 cancelled: f.event == .cancelled,
                 // A cancellation without an address keeps the house the permit had.
                 residence: e.residence ?? previous?.residence, last: key, evidence: evidence)
         case .businessLicense(let f):
-            if let old = licences[f.licenseNo], old.last > key { return }
             let previous = licences[f.licenseNo]
+            if let previous, previous.last > key { return }
             licences[f.licenseNo] = LicenceRecord(
                 licenseNo: f.licenseNo, issuedOn: f.issuedOn, revoked: f.event == .revoked,
                 residence: e.residence ?? previous?.residence, last: key, evidence: evidence)
@@ -167,12 +167,14 @@ public struct PersonFacts: Sendable, Hashable, Codable {
                     evidence: evidence)
             }
             if e.role == .child {
-                if let old = ownEnrolments[f.schoolCode], old.last > key { return }
-                ownEnrolments[f.schoolCode] = record(ownEnrolments[f.schoolCode])
+                let previous = ownEnrolments[f.schoolCode]
+                if let previous, previous.last > key { return }
+                ownEnrolments[f.schoolCode] = record(previous)
             } else {
                 let k = PersonFacts.childKey(f.child) + "|" + f.schoolCode
-                if let old = guardianEnrolments[k], old.last > key { return }
-                guardianEnrolments[k] = record(guardianEnrolments[k])
+                let previous = guardianEnrolments[k]
+                if let previous, previous.last > key { return }
+                guardianEnrolments[k] = record(previous)
             }
         case .certificate(let f):
             let previous = certificates[f.certificateNo]

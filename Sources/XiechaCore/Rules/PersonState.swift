@@ -1,5 +1,6 @@
 /// Everything the crosscheck engine keeps about one person between events (the state store
-/// saves it as JSON, keyed by ID number, and indexes it by `nextDeadline`).
+/// saves `encoded()` — a compact binary form, see `PersonStateEncoding.swift` — keyed by ID
+/// number, and indexes it by `nextDeadline`). `Codable` gives the same content as JSON.
 ///
 /// Event-time model: the state holds the person's events sorted by `EventKey`
 /// (`occurredAt`, `eventId`) and a *timeline*: the facts folded from the events with
@@ -19,16 +20,16 @@ public struct PersonState: Sendable, Hashable, Codable {
     /// HMAC-SHA256 of `idNumber` with the configured secret.
     public let personRef: String
     /// All events applied so far, sorted by `EventKey`; `events.map(\.eventId)` has no duplicates.
+    /// Every event's `person.idNumber` is `idNumber` (the encodings store it once).
     public internal(set) var events: [PersonEvent] = []
-    /// Ids of `events`, so a replayed event is recognised and changes nothing.
-    public internal(set) var eventIds: Set<String> = []
     /// The instant up to which the timeline has been evaluated (the engine clock, never going back).
     public internal(set) var horizon: Timestamp?
     /// The last instant at which the timeline was evaluated (an event instant or a deadline).
     public internal(set) var lastEvaluatedAt: Timestamp?
     /// How many of `events` are folded into `facts` (a prefix: those with `occurredAt` ≤ `lastEvaluatedAt`).
     public internal(set) var foldedCount: Int = 0
-    /// The facts as of `lastEvaluatedAt`.
+    /// The facts as of `lastEvaluatedAt`: the fold of `events[..<foldedCount]` (so the encodings
+    /// do not store them; decoding folds them again).
     public internal(set) var facts = PersonFacts()
     /// Her house at the last evaluation, for detecting moves.
     public internal(set) var lastResidence: ResidenceMark?
@@ -44,6 +45,14 @@ public struct PersonState: Sendable, Hashable, Codable {
     public init(idNumber: String, personRef: String) {
         self.idNumber = idNumber
         self.personRef = personRef
+    }
+
+    /// Ids of `events`: a replayed event is recognised by its id and changes nothing.
+    public var eventIds: Set<String> { Set(events.lazy.map(\.eventId)) }
+
+    /// Whether an event with this id was applied. (A person has few events: a scan is cheaper than a set.)
+    public func contains(eventId: String) -> Bool {
+        events.contains { $0.eventId == eventId }
     }
 
     /// The last published message per alertId (what every consumer of `xiecha.alerts.v1` holds).

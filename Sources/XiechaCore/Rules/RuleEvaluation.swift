@@ -29,10 +29,6 @@ extension CrosscheckEngine {
         let current = s.facts.currentResidence
         let community = current?.residence.community ?? .unassigned
         let street = community.isUnassigned ? nil : current?.residence.street
-        let subject = AlertSubject(
-            personRef: s.personRef, maskedId: RulesPrivacy.maskId(person.idNumber),
-            maskedName: RulesPrivacy.maskName(person.name))
-
         var raised: [RaisedAlert] = []
         let age = person.birthDate.age(on: day)
         let inScope =
@@ -65,15 +61,13 @@ extension CrosscheckEngine {
         s.lastResidence = newMark
 
         // record_conflict: departments disagree on her name.
-        if s.facts.namesBySource.count > 1 {
+        if s.facts.namesBySource.count > 1, Self.namesDiffer(s.facts.namesBySource) {
             var byName: [String: [SourcedName]] = [:]
-            var topics: [String] = []
-            for (topic, sourced) in s.facts.namesBySource {
+            for sourced in s.facts.namesBySource.values {
                 byName[RulesPrivacy.normalisedName(sourced.name), default: []].append(sourced)
-                topics.append(topic)
             }
             if byName.count > 1 {
-                let departments = Topic.departmentFeeds.filter { topics.contains($0.rawValue) }.map(Self.department)
+                let departments = Topic.departmentFeeds.filter { s.facts.namesBySource[$0] != nil }.map(Self.department)
                 raised.append(
                     RaisedAlert(
                         type: .recordConflict, subjectKey: "", community: community, street: street,
@@ -82,9 +76,27 @@ extension CrosscheckEngine {
             }
         }
 
+        if raised.isEmpty && s.alerts.isEmpty { return }
+        let subject = AlertSubject(
+            personRef: s.personRef, maskedId: RulesPrivacy.maskId(person.idNumber),
+            maskedName: RulesPrivacy.maskName(person.name))
         merge(
             &s, raised: raised, at: instant, subject: subject, community: community, street: street,
-            closer: closer(foldedNow), changes: &changes)
+            foldedNow: foldedNow, changes: &changes)
+    }
+
+    /// Whether any two departments' names differ byte for byte (if none do, there is no conflict
+    /// and no need to normalise them).
+    private static func namesDiffer(_ names: [Topic: SourcedName]) -> Bool {
+        var first: String?
+        for sourced in names.values {
+            if let f = first {
+                if f != sourced.name { return true }
+            } else {
+                first = sourced.name
+            }
+        }
+        return false
     }
 
     private func certificateRules(
@@ -177,9 +189,10 @@ extension CrosscheckEngine {
     /// Turns this instant's verdicts into alert messages on the timeline.
     private func merge(
         _ s: inout PersonState, raised: [RaisedAlert], at instant: Timestamp, subject: AlertSubject,
-        community: CommunityRef, street: StreetRef?, closer: AlertCloser, changes: inout [AlertMessage]
+        community: CommunityRef, street: StreetRef?, foldedNow: ArraySlice<PersonEvent>,
+        changes: inout [AlertMessage]
     ) {
-        if raised.isEmpty && s.alerts.isEmpty { return }
+        var closerNow: AlertCloser?
         var local: [AlertMessage] = []
         var seen = Set<String>()
         let escalation = Int64(configuration.escalationDays) * 86_400_000
@@ -205,7 +218,8 @@ extension CrosscheckEngine {
                 }
                 if kept != old { local.append(kept) }
             } else {
-                local.append(old.closed(at: instant, by: closer))
+                if closerNow == nil { closerNow = closer(foldedNow) }
+                local.append(old.closed(at: instant, by: closerNow!))
             }
         }
         if local.count > 1 { local.sort { ($0.type, $0.alertId) < ($1.type, $1.alertId) } }

@@ -31,6 +31,18 @@ public struct TopicLayout: Sendable, Hashable {
         }
     }
 
+    /// Largest message on `xiecha.dead-letters.v1` (its `max.message.bytes`): dead letters keep the
+    /// original record, including records rejected for being over the 1 MiB record limit.
+    public static let maxDeadLetterBytes = 10 * 1024 * 1024
+
+    /// Topic-level configs `xiecha topics create` sets.
+    public var configs: [String: String] {
+        var c: [String: String] = [:]
+        if compacted { c["cleanup.policy"] = "compact" }
+        if topic == .deadLetters { c["max.message.bytes"] = String(TopicLayout.maxDeadLetterBytes) }
+        return c
+    }
+
     /// Every Xiecha topic with its default layout, in `Topic.allCases` order.
     public static var all: [TopicLayout] { Topic.allCases.map(defaults(for:)) }
 }

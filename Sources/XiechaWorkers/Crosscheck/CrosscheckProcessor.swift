@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import XiechaCore
 import XiechaStore
@@ -110,13 +109,10 @@ public final class CrosscheckProcessor: Sendable {
 }
 
 extension PersonState {
-    /// The bytes the store keeps for a person.
-    func storedBytes() -> [UInt8] {
-        // swift-format-ignore: JSONEncoder is the fallback until the compact encoding lands.
-        (try? JSONEncoder().encode(self)).map { Array($0) } ?? []
-    }
+    /// The bytes the store keeps for a person: the compact, deterministic binary form.
+    func storedBytes() -> [UInt8] { encoded() }
 
     init(storedBytes: [UInt8]) throws {
-        self = try JSONDecoder().decode(PersonState.self, from: Data(storedBytes))
+        try self.init(decoding: storedBytes)
     }
 }

@@ -58,6 +58,11 @@ public final class IntakeWorker: Sendable {
 
         var producerConfig = KafkaProducerConfiguration(client: client)
         producerConfig.linger = .milliseconds(5)
+        // Dead letters carry the original bytes, and records over the 1 MiB record limit are dead letters too:
+        // allow messages up to the dead-letter topic's own limit (TopicLayout) unless the operator set one.
+        if producerConfig.client.properties["message.max.bytes"] == nil {
+            producerConfig.client.properties["message.max.bytes"] = String(TopicLayout.maxDeadLetterBytes)
+        }
         let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
         var consumerConfig = KafkaConsumerConfiguration(client: client, groupId: options.groupId)
         consumerConfig.autoCommitInterval = .seconds(1)

@@ -4,11 +4,15 @@ import XiechaCore
 /// A deterministic stream of person events that raises and closes every kind of certificate alert,
 /// with dates far from today so the wall clock of a live worker cannot change the outcome.
 enum SyntheticEvents {
-    static let communities = [
-        Residence(houseId: "421125-001-001-0101", community: CommunityRef(code: "421125001001", name: "沿河社区"), street: StreetRef(code: "421125001", name: "清泉街道")),
-        Residence(houseId: "421125-001-002-0202", community: CommunityRef(code: "421125001002", name: "桥东社区"), street: StreetRef(code: "421125001", name: "清泉街道")),
-        Residence(houseId: "421125-002-001-0303", community: CommunityRef(code: "421125002001", name: "新港社区"), street: StreetRef(code: "421125002", name: "港湾街道")),
-    ]
+    /// 240 communities under 24 streets, so alerts (keyed by community) spread over every partition
+    /// and no partition of the embedded cluster nears its ~5 MiB limit.
+    static let communities: [Residence] = (0..<240).map { c in
+        let street = String(format: "421125%03d", c / 10 + 1)
+        let community = street + String(format: "%03d", c % 10 + 1)
+        return Residence(
+            houseId: "421125-\(String(format: "%03d", c / 10 + 1))-\(String(format: "%03d", c % 10 + 1))-0101",
+            community: CommunityRef(code: community, name: "社区\(c)"), street: StreetRef(code: street, name: "街道\(c / 10)"))
+    }
 
     /// `persons` people, four events each (in per-person order), interleaved across people.
     static func make(persons: Int, seed: UInt64 = 7) -> [PersonEvent] {
@@ -20,7 +24,7 @@ enum SyntheticEvents {
             let birth = LocalDate(year: 1985, month: 1, day: 1)!.adding(days: i / 450)
             let id = IDNumber.make(region: "510623", birthDate: birth, sequence: (i % 450) * 2 + 2).value  // even sequence: female
             let person = Person(idNumber: id, name: "测试\(i)", sex: .female, birthDate: birth, hukouRegion: "510623")
-            let home = communities[i % 3]
+            let home = communities[i % communities.count]
             let arrival = base.adding(days: Int(rng.next() % 60))
             var t = Int64(Timestamp(startOf: arrival, utcOffsetSeconds: 8 * 3600).millisecondsSinceEpoch) + Int64(i % 1000)
             var events: [PersonEvent] = []
@@ -46,7 +50,7 @@ enum SyntheticEvents {
                 add(.businessLicenses, .licenseHolder, "bl-\(i)", home,
                     .businessLicense(BusinessLicenseFact(event: .issued, licenseNo: "L\(i)", issuedOn: arrival.adding(days: 5))))
             }
-            let moved = kind == 4 || kind == 6 ? communities[(i + 1) % 3] : home
+            let moved = kind == 4 || kind == 6 ? communities[(i + 7) % communities.count] : home
             add(.residencePermits, .permitHolder, "rp2-\(i)", moved,
                 .residencePermit(ResidencePermitFact(event: .renewed, permitNo: "P\(i)", arrivalDate: arrival, issuedAt: arrival.adding(days: 90), validUntil: arrival.adding(days: 3650))))
             perPerson.append(events)
