@@ -35,3 +35,6 @@ kill "$ek_pid"; wait "$ek_pid" 2>/dev/null || true; ek_pid=
 
 # Intake: 1,000,000 residence permits through one intake worker (its own embedded cluster).
 Benchmarks/intake.sh
+
+# Crosscheck: 1,000,000 person events over 200,000 persons, SQLite and PostgreSQL; simulate on the same records.
+Benchmarks/crosscheck.sh

@@ -56,6 +56,9 @@ struct PublishCommand: AsyncParsableCommand {
                     w.value(o["value"]!)
                     value = w.bytes
                 }
+            } else if known == .personEvents {
+                // Person events are keyed by the person's ID number (all of one person on one partition).
+                key = (try? PersonEvent(jsonBytes: bytes))?.person.idNumber
             } else if let known {
                 // The record's own key field; a line that is not a valid record is sent unkeyed
                 // so the intake worker can dead-letter it (that is how bad input is tested).
