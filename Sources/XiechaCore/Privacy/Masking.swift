@@ -3,7 +3,7 @@ import Crypto
 /// Masked forms of personal data for alerts, logs and anything else that leaves the office
 /// web app (DESIGN.md "Security and privacy").
 public enum Masking {
-    /// `42112519900307002X` → `4211**********002X` (first 4, ten stars, last 4). Anything that
+    /// an 18-character ID `4211…002X` → `4211**********002X` (first 4, ten stars, last 4). Anything that
     /// is not 18 characters is masked entirely except its first and last character (and
     /// completely when shorter than 4), so a malformed number never leaks either.
     public static func maskIDNumber(_ id: String) -> String {

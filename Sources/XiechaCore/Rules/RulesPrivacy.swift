@@ -54,9 +54,8 @@ enum RulesPrivacy {
     static func maskName(_ name: String) -> String {
         guard let first = name.first else { return "" }
         let count = name.count
-        var out = String(first)
-        if count > 1 { out.append(contentsOf: String(repeating: "*", count: count - 1)) }
-        return out
+        // Always at least one star: a one-character name must not appear in full (DESIGN.md "Security and privacy").
+        return String(first) + String(repeating: "*", count: Swift.max(1, count - 1))
     }
 
     /// Deterministic alert id: SHA-256 of rule, person (by `personRef`, never the raw ID) and
