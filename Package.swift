@@ -92,6 +92,7 @@ let package = Package(
             name: "xiecha-bench",
             dependencies: [
                 "Kafka",
+                "XiechaCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

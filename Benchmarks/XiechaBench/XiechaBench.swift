@@ -7,7 +7,7 @@ import Logging
 @main
 struct XiechaBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "xiecha-bench", abstract: "Xiecha benchmarks.", subcommands: [KafkaBench.self])
+        commandName: "xiecha-bench", abstract: "Xiecha benchmarks.", subcommands: [KafkaBench.self, IntakeCoreBench.self])
 }
 
 /// The Swift half of the Kafka comparison: the same workload as Benchmarks/kafka_bench.c.

@@ -54,6 +54,25 @@ public final class KafkaProducer: Service, Sendable {
         }
     }
 
+    /// Enqueues a message like `send`, counted in `group`: its delivery (or failure) is reported
+    /// to the group, not to `awaitDeliveries()`. Per-key order is call order, as for `send`.
+    public func send(_ message: KafkaProducerMessage, in group: KafkaDeliveryGroup) async throws(KafkaError) {
+        while true {
+            group.willSend()
+            // Retained for librdkafka; released by the delivery callback, or right here on failure.
+            let opaque = Unmanaged.passRetained(group).toOpaque()
+            let err = enqueue(message, opaque: opaque)
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+            Unmanaged<KafkaDeliveryGroup>.fromOpaque(opaque).release()
+            group.finished(nil)
+            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                try? await Task.sleep(for: .milliseconds(1))
+                continue
+            }
+            throw KafkaError.from(err, code: .delivery, context: "enqueue to topic '\(message.topic)'")
+        }
+    }
+
     /// Sends a message and waits for the broker's acknowledgement.
     public func sendAndAwait(_ message: KafkaProducerMessage) async throws(KafkaError) -> KafkaDeliveryReport {
         try await sendWithReceipt(message).report()
@@ -243,25 +262,33 @@ final class DeliveryTracker: Sendable {
 
     func handle(_ message: UnsafePointer<rd_kafka_message_t>) {
         let m = message.pointee
-        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
+        // The topic name is a C string; it is turned into a Swift String only when someone reads it.
+        func topic() -> String { m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?" }
         var failure: KafkaDeliveryFailure? = nil
         if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let name = topic()
             failure = KafkaDeliveryFailure(
-                topic: topic, partition: m.partition,
-                error: KafkaError.from(m.err, code: .delivery, context: "delivery to topic '\(topic)'"))
+                topic: name, partition: m.partition,
+                error: KafkaError.from(m.err, code: .delivery, context: "delivery to topic '\(name)'"))
         }
+        var owned = false  // the failure went to a receipt or group
         if let opaque = m._private {
-            let receipt = Unmanaged<KafkaDeliveryReceipt>.fromOpaque(opaque).takeRetainedValue()
-            if let failure {
-                receipt.complete(.failure(failure.error))
-            } else {
-                receipt.complete(.success(KafkaDeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
+            let owner = Unmanaged<AnyObject>.fromOpaque(opaque).takeRetainedValue()
+            if let group = owner as? KafkaDeliveryGroup {
+                group.finished(failure)
+            } else if let receipt = owner as? KafkaDeliveryReceipt {
+                if let failure {
+                    receipt.complete(.failure(failure.error))
+                } else {
+                    receipt.complete(.success(KafkaDeliveryReport(topic: topic(), partition: m.partition, offset: m.offset)))
+                }
             }
+            owned = true
         }
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.inFlight -= 1
-            // Awaited messages report their failure to their caller; the barrier reports the rest.
-            if let failure, m._private == nil { s.failures.append(failure) }
+            // Awaited and grouped messages report their failure to their owner; the barrier reports the rest.
+            if let failure, !owned { s.failures.append(failure) }
             guard s.inFlight == 0, !s.waiters.isEmpty else { return [] }
             defer { s.waiters = [] }
             return s.waiters

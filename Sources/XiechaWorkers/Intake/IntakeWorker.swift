@@ -9,15 +9,15 @@ import XiechaCore
 ///
 /// Per batch: validate and normalise each record (`IntakeProcessor`), resolve its house through the
 /// address directory, send one person event per person keyed by ID number, send invalid records to
-/// the dead-letter topic with their original bytes, wait for the broker to acknowledge all of it,
-/// and only then mark the input offsets processed. Bad input never stops the worker.
+/// the dead-letter topic with their original bytes. A batch's input offsets are marked processed
+/// only once the broker has acknowledged everything sent for it and for every batch before it;
+/// the loop does not stop to wait for that (`AcknowledgedOffsetCommitter`). Bad input never stops
+/// the worker.
 public final class IntakeWorker: Sendable {
     public struct Options: Sendable {
         public var feed: Topic
         public var group: String?
         public var stopAtEnd: Bool = false
-        /// Records processed between delivery barriers when input is plentiful.
-        public var barrierRecords: Int = 10_000
         public init(feed: Topic) { self.feed = feed }
         public var groupId: String { group ?? "xiecha-intake-\(feed.feedName ?? feed.rawValue)" }
         public var workerName: String { "intake-\(feed.feedName ?? feed.rawValue)" }
@@ -69,51 +69,37 @@ public final class IntakeWorker: Sendable {
         let consumer = try KafkaConsumer(configuration: consumerConfig, logger: logger)
 
         let metrics = IntakeMetrics(feed: feed)
-        let processor = IntakeProcessor()
+        let processor = ParallelIntakeProcessor(feed: feed)
         var records = 0
         var out = 0
         var deadLetters = 0
         var first: ContinuousClock.Instant? = nil
         var last = ContinuousClock.now
-        var sinceBarrier: [KafkaConsumerMessage] = []
-        let maxBatch = consumerConfig.maxBatchSize
-
-        func barrier() async throws {
-            guard !sinceBarrier.isEmpty else { return }
-            do {
-                try await producer.awaitDeliveries()
-            } catch {
-                // Outputs not acknowledged: do not mark the inputs processed. Exiting lets the
-                // orchestrator restart us; the inputs are read again and the outputs are idempotent.
-                logger.critical("outputs not acknowledged; stopping without committing", metadata: ["error": "\(error)"])
-                throw error
-            }
-            try consumer.storeOffsets(sinceBarrier)
-            sinceBarrier.removeAll(keepingCapacity: true)
-        }
 
         if let target, target.isComplete {
             await shutdown(consumer, producer)
             return WorkerSummary(worker: options.workerName, records: 0, out: 0, deadLetters: 0, seconds: 0)
         }
+        let committer = AcknowledgedOffsetCommitter(consumer: consumer, logger: logger)
         try consumer.subscribe(topics: [feed.rawValue])
         health.markReady()
 
-        try await withGracefulShutdownHandler {
+        do {
+          try await withGracefulShutdownHandler {
             for await batch in consumer.batches {
                 let started = ContinuousClock.now
                 if first == nil { first = started }
-                let dir = directory.current
+                let group = KafkaDeliveryGroup()
                 var batchDead = 0
                 var batchOut = 0
-                for m in batch {
-                    if let t = target, !t.includes(m) { continue }
-                    let ts = Timestamp(millisecondsSinceEpoch: m.timestampMs ?? Int64(Date().timeIntervalSince1970 * 1000))
-                    switch processor.process(topic: feed, value: m.value, timestamp: ts, directory: dir) {
+                let taken = target.map { t in batch.filter { t.includes($0) } } ?? batch
+                let outputs = await processor.process(taken, directory: directory.current)
+                for (m, output) in zip(taken, outputs) {
+                    switch output {
                     case .events(let events):
                         for e in events {
                             try await producer.send(
-                                KafkaProducerMessage(topic: Topic.personEvents.rawValue, key: Array(e.person.idNumber.utf8), value: e.jsonBytes()))
+                                KafkaProducerMessage(topic: Topic.personEvents.rawValue, key: e.key, value: e.value), in: group)
                         }
                         batchOut += events.count
                     case .deadLetter(let reason, let recordId):
@@ -123,7 +109,8 @@ public final class IntakeWorker: Sendable {
                         try await producer.send(
                             KafkaProducerMessage(
                                 topic: Topic.deadLetters.rawValue, key: m.key, value: m.value,
-                                headers: letter.kafkaHeaders.map { KafkaHeader(key: $0.key, value: $0.value) }))
+                                headers: letter.kafkaHeaders.map { KafkaHeader(key: $0.key, value: $0.value) }),
+                            in: group)
                         metrics.deadLettered(reason)
                         logger.warning(
                             "dead letter",
@@ -133,26 +120,27 @@ public final class IntakeWorker: Sendable {
                             ])
                         batchDead += 1
                     }
-                    records += 1
-                    sinceBarrier.append(m)
                     target?.reached(m)
                 }
+                try committer.submit(group, for: taken)
+                let batchRecords = taken.count
+                records += batchRecords
                 out += batchOut
                 deadLetters += batchDead
-                metrics.batch(records: batch.count, out: batchOut, started: started)
-                last = ContinuousClock.now
-                let done = target?.isComplete ?? false
-                if sinceBarrier.count >= options.barrierRecords || batch.count < maxBatch || done {
-                    try await barrier()
-                }
-                if done { break }
+                metrics.batch(records: batchRecords, out: batchOut, started: started)
+                if target?.isComplete ?? false { break }
             }
-            try await barrier()
-        } onGracefulShutdown: {
-            // Ending the message sequence lets the loop finish its batch, pass the barrier and stop.
+          } onGracefulShutdown: {
+            // Ending the message sequence lets the loop finish its batch and stop; `finish` then
+            // waits for its outputs before the offsets are committed.
             Task { await consumer.stopReading() }
+          }
+        } catch {
+            committer.abandon()
+            throw error
         }
-        try await barrier()
+        try await committer.finish()
+        last = ContinuousClock.now  // outputs acknowledged and offsets stored
         try? await consumer.commit()
         await shutdown(consumer, producer)
         health.markNotReady()
