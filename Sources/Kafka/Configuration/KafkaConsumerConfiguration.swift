@@ -22,6 +22,9 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var fetchWaitMax: Duration = .milliseconds(100)
     /// Messages taken from librdkafka per poll, handed to Swift as one batch.
     public var maxBatchSize: Int = 2_000
+    /// `queued.max.messages.kbytes`: how much librdkafka fetches ahead of the application, in KiB.
+    /// A worker whose batches are slow to process lowers it to keep its memory down.
+    public var prefetchKilobytes: Int = 65_536
     /// Batches buffered between the poll thread and the application before the poll thread waits.
     public var maxBufferedBatches: Int = 4
     /// `partition.assignment.strategy`.
@@ -65,6 +68,7 @@ public struct KafkaConsumerConfiguration: Sendable {
             ("heartbeat.interval.ms", String(heartbeatInterval.milliseconds)),
             ("max.poll.interval.ms", String(maxPollInterval.milliseconds)),
             ("fetch.wait.max.ms", String(fetchWaitMax.milliseconds)),
+            ("queued.max.messages.kbytes", String(prefetchKilobytes)),
             ("partition.assignment.strategy", assignmentStrategy.rawValue),
         ]
         if let interval = autoCommitInterval { p.append(("auto.commit.interval.ms", String(interval.milliseconds))) }

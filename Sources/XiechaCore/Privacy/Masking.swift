@@ -33,19 +33,19 @@ public enum Masking {
 /// A keyed, stable, non-reversible reference to a person: HMAC-SHA256 of the normalised ID
 /// number with a deployment secret, as 64 lowercase hex characters.
 public struct PersonRefKey: Sendable {
-    // `SymmetricKey` is not `Sendable`; keep the bytes and make the key per call.
-    private let secret: [UInt8]
+    /// The keyed HMAC state, prepared once (building the key per call costs several times the hash).
+    private let hasher: PersonRefHasher
 
     public init(secret: [UInt8]) {
         precondition(!secret.isEmpty, "personRef secret must not be empty")
-        self.secret = secret
+        self.hasher = PersonRefHasher(secret: secret)
     }
 
     public init(secret: String) { self.init(secret: Array(secret.utf8)) }
 
     /// `personRef` of a normalised ID number (`IDNumber.value` / `Person.idNumber`).
     public func personRef(idNumber: String) -> String {
-        Hex.lowercase(HMAC<SHA256>.authenticationCode(for: Array(idNumber.utf8), using: SymmetricKey(data: secret)))
+        hasher.personRef(idNumber: idNumber)
     }
 
     public func personRef(_ id: IDNumber) -> String { personRef(idNumber: id.value) }

@@ -12,13 +12,11 @@ import XiechaStore
 public final class CrosscheckProcessor: Sendable {
     public let store: any StateStore
     public let engine: CrosscheckEngine
-    private let personRefs: PersonRefKey
     private let logger: Logger
 
     public init(store: any StateStore, engine: CrosscheckEngine, logger: Logger) {
         self.store = store
         self.engine = engine
-        self.personRefs = PersonRefKey(secret: engine.configuration.personRefSecret)
         self.logger = logger
     }
 
@@ -32,27 +30,57 @@ public final class CrosscheckProcessor: Sendable {
         public var duplicates: Int
     }
 
+    /// A batch applied in memory and not yet committed: what `commit(_:)` writes.
+    public struct PreparedBatch: Sendable {
+        public var outcome: Outcome
+        /// The new state of every person the batch changed, by personRef.
+        var touched: [String: PersonState]
+        /// Ids of the events applied.
+        var processedIds: Set<String>
+    }
+
     /// Applies `events` in order at clock `now` and commits.
     public func process(_ events: [PersonEvent], now: Timestamp) async throws -> Outcome {
-        guard !events.isEmpty else { return Outcome(messages: [], applied: 0, duplicates: 0) }
+        let prepared = try await prepare(events, now: now, after: nil)
+        try await commit(prepared)
+        return prepared.outcome
+    }
+
+    /// Applies `events` in order at clock `now` in memory. `previous`, when given, is a batch
+    /// prepared earlier whose commit may still be running: its states and event ids count as stored,
+    /// so this batch can be computed while that one is written (commit them in order).
+    public func prepare(_ events: [PersonEvent], now: Timestamp, after previous: PreparedBatch?) async throws -> PreparedBatch {
+        guard !events.isEmpty else { return PreparedBatch(outcome: Outcome(messages: [], applied: 0, duplicates: 0), touched: [:], processedIds: []) }
         let ids = events.map(\.eventId)
-        let seen = try await store.processed(among: ids)
+        var seen = try await store.processed(among: ids)
+        if let previous { seen.formUnion(ids.lazy.filter { previous.processedIds.contains($0) }) }
         var fresh: [PersonEvent] = []
         var batchIds = Set<String>()
         for e in events where !seen.contains(e.eventId) && batchIds.insert(e.eventId).inserted { fresh.append(e) }
-        let keys = Array(Set(fresh.map { personRefs.personRef(idNumber: $0.person.idNumber) }))
-        var states = try await loadStates(keys)
+        let refs = fresh.map { engine.personRef(idNumber: $0.person.idNumber) }
+        var unique = Set(refs)
+        var states: [String: PersonState] = [:]
+        if let previous {
+            for key in unique { if let s = previous.touched[key] { states[key] = s } }
+            unique.subtract(states.keys)
+        }
+        states.merge(try await loadStates(Array(unique))) { mine, _ in mine }
         var messages: [AlertMessage] = []
         var touched: [String: PersonState] = [:]
-        for e in fresh {
-            let key = personRefs.personRef(idNumber: e.person.idNumber)
+        for (e, key) in zip(fresh, refs) {
             let outcome = engine.apply(e, to: states.removeValue(forKey: key), now: now)
             messages.append(contentsOf: outcome.messages)
             states[key] = outcome.state
             touched[key] = outcome.state
         }
-        try await commit(processed: fresh.map(\.eventId), touched: touched, messages: messages)
-        return Outcome(messages: messages, applied: fresh.count, duplicates: events.count - fresh.count)
+        return PreparedBatch(
+            outcome: Outcome(messages: messages, applied: fresh.count, duplicates: events.count - fresh.count),
+            touched: touched, processedIds: batchIds)
+    }
+
+    /// Commits a prepared batch: states, alerts, outbox and processed event ids in one transaction.
+    public func commit(_ prepared: PreparedBatch) async throws {
+        try await commit(processed: Array(prepared.processedIds), touched: prepared.touched, messages: prepared.outcome.messages)
     }
 
     /// Fires every deadline due at or before `now`, earliest first, committing every `batchSize` persons.

@@ -9,11 +9,13 @@ import XiechaStore
 /// `xiecha worker crosscheck`: person events in, alerts out.
 ///
 /// Per batch: apply the events to the persons' states (`CrosscheckProcessor`, one store
-/// transaction holding state, alerts and an outbox of messages), publish the outbox to
-/// `xiecha.alerts.v1` keyed by community, wait for the broker, delete the outbox, then mark the
-/// input processed. A timer fires due deadlines on the wall clock the same way. Killed at any
-/// point it loses nothing (the outbox is published again at start-up) and duplicates nothing a
-/// consumer would keep (the same message per alertId at most twice; events seen are skipped).
+/// transaction holding state, alerts, the processed event ids and an outbox of messages), then
+/// mark the input processed once the batch's dead letters are acknowledged. `OutboxPublisher`
+/// publishes the outbox to `xiecha.alerts.v1` keyed by community in the background, deleting what
+/// the broker acknowledged, while the next batch is processed. A timer fires due deadlines on the
+/// wall clock the same way. Killed at any point it loses nothing (a committed outbox is published
+/// at the next start-up; events not committed are read again) and duplicates nothing a consumer
+/// would keep (the same message per alertId at most twice; events seen are skipped).
 public final class CrosscheckWorker: Sendable {
     public struct Options: Sendable {
         public var group: String?
@@ -49,9 +51,10 @@ public final class CrosscheckWorker: Sendable {
         var producerConfig = KafkaProducerConfiguration(client: client)
         producerConfig.linger = .milliseconds(5)
         let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
-        let pipeline = CrosscheckPipeline(processor: processor, producer: producer, logger: logger)
+        let publisher = OutboxPublisher(store: store, producer: producer, logger: logger)
         // Whatever a previous run committed but did not publish goes out first.
-        try await pipeline.publishOutbox()
+        try await publisher.drain()
+        let pipeline = CrosscheckPipeline(processor: processor, publisher: publisher)
 
         var target: EndOffsetTarget? = nil
         if options.stopAtEnd {
@@ -62,6 +65,8 @@ public final class CrosscheckWorker: Sendable {
         var consumerConfig = KafkaConsumerConfiguration(client: client, groupId: options.groupId)
         consumerConfig.autoCommitInterval = .seconds(1)
         consumerConfig.maxBatchSize = 5_000
+        // A batch takes a store transaction; a few batches read ahead are plenty.
+        consumerConfig.prefetchKilobytes = 16_384
         let consumer = try KafkaConsumer(configuration: consumerConfig, logger: logger)
 
         var records = 0
@@ -73,6 +78,8 @@ public final class CrosscheckWorker: Sendable {
         let metrics = CrosscheckMetrics()
 
         if target?.isComplete != true {
+            let publishing = Task { await publisher.run() }
+            let committer = AcknowledgedOffsetCommitter(consumer: consumer, logger: logger)
             try consumer.subscribe(topics: [input])
             health.markReady()
             let timer: Task<Void, Never>? =
@@ -87,7 +94,8 @@ public final class CrosscheckWorker: Sendable {
                     }
                 }
             defer { timer?.cancel() }
-            try await withGracefulShutdownHandler {
+            do {
+              try await withGracefulShutdownHandler {
                 for await batch in consumer.batches {
                     let started = ContinuousClock.now
                     if first == nil { first = started }
@@ -109,19 +117,34 @@ public final class CrosscheckWorker: Sendable {
                             logger.warning("dead letter", metadata: ["kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)", "reason": "\(letter.reason.code)"])
                         }
                     }
-                    let published = try await pipeline.process(events, deadLetters: letters, now: clock())
-                    try consumer.storeOffsets(taken)
+                    let group = KafkaDeliveryGroup()
+                    for letter in letters { try await producer.send(letter, in: group) }
+                    let (committed, commit) = try await pipeline.process(events, now: clock())
+                    try publisher.checkFailure()
+                    try committer.submit(group, after: commit, for: taken)
                     records += taken.count
-                    out += published
+                    out += committed
                     deadLetters += letters.count
                     metrics.batch(events: taken.count, started: started)
                     last = ContinuousClock.now
                     if target?.isComplete == true { break }
                 }
-            } onGracefulShutdown: {
+              } onGracefulShutdown: {
                 Task { await consumer.stopReading() }
+              }
+            } catch {
+                committer.abandon()
+                publisher.finish()
+                throw error
             }
             timer?.cancel()
+            _ = await timer?.value
+            try await pipeline.flush()
+            try await committer.finish()
+            publisher.finish()
+            await publishing.value
+            try publisher.checkFailure()
+            last = ContinuousClock.now  // everything committed is published
         }
         try? await consumer.commit()
         await consumer.close()
@@ -138,50 +161,84 @@ public final class CrosscheckWorker: Sendable {
     }
 }
 
-/// Serialises the batch path and the deadline timer: both commit to the store and publish the outbox.
+/// Runs the batch path and the deadline timer one at a time (both read and write persons), and
+/// overlaps the store commit of one batch with the computation of the next: batch N+1 is applied
+/// in memory (on top of batch N's states) while batch N's transaction is written. Commits run in
+/// batch order, one at a time.
 actor CrosscheckPipeline {
     let processor: CrosscheckProcessor
-    let producer: KafkaProducer
-    let logger: Logger
+    let publisher: OutboxPublisher
     let metrics = CrosscheckMetrics()
+    private var inFlight: (batch: CrosscheckProcessor.PreparedBatch, commit: Task<Void, any Error>)? = nil
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    init(processor: CrosscheckProcessor, producer: KafkaProducer, logger: Logger) {
+    init(processor: CrosscheckProcessor, publisher: OutboxPublisher) {
         self.processor = processor
-        self.producer = producer
-        self.logger = logger
+        self.publisher = publisher
     }
 
-    /// Applies events, publishes the resulting alerts and dead letters; returns the alert messages published.
-    func process(_ events: [PersonEvent], deadLetters: [KafkaProducerMessage], now: Timestamp) async throws -> Int {
-        let outcome = try await processor.process(events, now: now)
-        for m in outcome.messages { metrics.alert(m) }
-        for letter in deadLetters { try await producer.send(letter) }
-        return try await publishOutbox()
+    /// Applies events and starts their commit; returns the alert messages the batch adds to the
+    /// outbox and the commit, which the caller awaits before marking the input processed.
+    func process(_ events: [PersonEvent], now: Timestamp) async throws -> (messages: Int, commit: Task<Void, any Error>) {
+        await acquire()
+        defer { release() }
+        let prepared = try await processor.prepare(events, now: now, after: inFlight?.batch)
+        for m in prepared.outcome.messages { metrics.alert(m) }
+        let previous = inFlight?.commit
+        let processor = self.processor
+        let publisher = self.publisher
+        let hasMessages = !prepared.outcome.messages.isEmpty
+        let commit = Task {
+            try await previous?.value
+            try await processor.commit(prepared)
+            if hasMessages { publisher.wake() }
+        }
+        inFlight = (prepared, commit)
+        // The next batch may read the store as soon as this returns: every commit before this
+        // batch's must be done by then (this batch's own states it takes from `inFlight`).
+        try await previous?.value
+        return (prepared.outcome.messages.count, commit)
+    }
+
+    /// Waits for the commit in flight, if any.
+    func flush() async throws {
+        await acquire()
+        defer { release() }
+        try await flushLocked()
     }
 
     func fireDeadlines(now: Timestamp) async throws -> Int {
+        await acquire()
+        defer { release() }
+        try await flushLocked()
         let messages = try await processor.advance(to: now)
         for m in messages { metrics.alert(m) }
-        return messages.isEmpty ? 0 : try await publishOutbox()
+        if !messages.isEmpty { publisher.wake() }
+        return messages.count
     }
 
-    /// Sends every outbox message, waits for the broker, then deletes them from the outbox.
-    @discardableResult
-    func publishOutbox() async throws -> Int {
-        var total = 0
-        while true {
-            let pending = try await processor.store.pendingOutbox(limit: 10_000)
-            guard let lastSequence = pending.last?.sequence else { break }
-            for m in pending {
-                try await producer.send(KafkaProducerMessage(topic: m.topic, key: Array(m.key.utf8), value: m.payload))
-            }
-            try await producer.awaitDeliveries()
-            try await processor.store.deleteOutbox(through: lastSequence)
-            total += pending.count
-            if pending.count < 10_000 { break }
+    private func flushLocked() async throws {
+        if let f = inFlight {
+            inFlight = nil
+            try await f.commit.value
         }
-        try await producer.awaitDeliveries()
-        return total
+    }
+
+    private func acquire() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release() {
+        if waiting.isEmpty {
+            busy = false
+        } else {
+            waiting.removeFirst().resume()  // ownership passes to the next waiter
+        }
     }
 }
 

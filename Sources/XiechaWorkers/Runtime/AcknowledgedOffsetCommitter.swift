@@ -14,6 +14,7 @@ import Synchronization
 final class AcknowledgedOffsetCommitter: Sendable {
     private struct Entry: Sendable {
         var group: KafkaDeliveryGroup
+        var after: Task<Void, any Error>?
         var nextOffsets: [KafkaTopicPartition: Int64]
     }
 
@@ -32,12 +33,13 @@ final class AcknowledgedOffsetCommitter: Sendable {
         task = Task {
             for await entry in stream {
                 do {
+                    try await entry.after?.value
                     try await entry.group.awaitDeliveries()
                     try consumer.storeOffsets(entry.nextOffsets)
                 } catch {
                     // Outputs not acknowledged: nothing from here on is marked processed. The worker
                     // stops; on restart these inputs are read again (outputs are idempotent).
-                    logger.critical("outputs not acknowledged; input offsets are no longer stored", metadata: ["error": "\(error)"])
+                    logger.critical("outputs not committed or acknowledged; input offsets are no longer stored", metadata: ["error": "\(error)"])
                     failure.error.withLock { $0 = error }
                     return
                 }
@@ -45,9 +47,10 @@ final class AcknowledgedOffsetCommitter: Sendable {
         }
     }
 
-    /// Seals `group` and queues `messages`' offsets to be stored once it is complete.
-    /// Throws if an earlier group failed.
-    func submit(_ group: KafkaDeliveryGroup, for messages: some Sequence<KafkaConsumerMessage>) throws {
+    /// Seals `group` and queues `messages`' offsets to be stored once it is complete (and `after`,
+    /// other work the batch's outputs depend on such as a store commit, has succeeded).
+    /// Throws if an earlier batch failed.
+    func submit(_ group: KafkaDeliveryGroup, after: Task<Void, any Error>? = nil, for messages: some Sequence<KafkaConsumerMessage>) throws {
         try checkFailure()
         group.seal()
         var next: [KafkaTopicPartition: Int64] = [:]
@@ -56,7 +59,7 @@ final class AcknowledgedOffsetCommitter: Sendable {
             next[tp] = max(next[tp] ?? 0, m.offset + 1)
         }
         guard !next.isEmpty else { return }
-        continuation.yield(Entry(group: group, nextOffsets: next))
+        continuation.yield(Entry(group: group, after: after, nextOffsets: next))
     }
 
     /// Throws the delivery failure that stopped the storing, if any.
