@@ -20,7 +20,7 @@ public final class SQLiteStateStore: StateStore {
     private let closed = Mutex(false)
 
     /// Page cache of the writer connection, KiB: holds the hot indexes (processed ids, alert ids, persons).
-    static let writerCacheKiB = 32_768
+    static let writerCacheKiB = 65_536
     /// WAL pages (4 KiB) after which a checkpoint copies them into the database file.
     static let walCheckpointPages = 8_192
 

@@ -149,6 +149,46 @@ struct ProducerTests {
         await producer.shutdown()
     }
 
+    @Test("Delivery groups complete independently; a group's failure stays with that group")
+    func deliveryGroups() async throws {
+        let cluster = try TestCluster(brokers: 1)
+        let topic = try cluster.topic("groups", partitions: 4)
+        let producer = try cluster.producer { $0.messageTimeout = .milliseconds(1500) }
+        // Two groups delivered: both complete, nothing reaches the producer-wide barrier.
+        let first = KafkaDeliveryGroup()
+        let second = KafkaDeliveryGroup()
+        for i in 0..<2_000 {
+            try await producer.send(KafkaProducerMessage(topic: topic, key: "k\(i % 50)", value: [UInt8(i % 256)]), in: i < 1_000 ? first : second)
+        }
+        #expect(!first.isComplete, "an unsealed group is never complete")
+        first.seal()
+        second.seal()
+        try await first.awaitDeliveries()
+        try await second.awaitDeliveries()
+        #expect(first.isComplete && second.isComplete)
+        #expect(first.inFlightCount == 0 && second.inFlightCount == 0)
+        try await producer.awaitDeliveries()
+        let ends = try await cluster.admin().endOffsets(topic: topic)
+        #expect(ends.values.reduce(0, +) == 2_000)
+        // An empty sealed group is complete at once.
+        let empty = KafkaDeliveryGroup()
+        empty.seal()
+        #expect(empty.isComplete)
+        try await empty.awaitDeliveries()
+        // A group whose messages cannot be delivered fails with the broker-side reason, exactly once.
+        try cluster.kafka.setBrokerDown(1)
+        let failing = KafkaDeliveryGroup()
+        for i in 0..<10 { try await producer.send(KafkaProducerMessage(topic: topic, key: "k\(i)", value: [1]), in: failing) }
+        failing.seal()
+        let failures = await #expect(throws: KafkaDeliveryFailures.self) { try await failing.awaitDeliveries() }
+        #expect(failures?.failures.count == 10)
+        #expect(failures?.failures.allSatisfy { $0.error.rdKafkaErrorName == "_MSG_TIMED_OUT" } == true)
+        // The group owned those failures: the producer-wide barrier has none to report.
+        try await producer.awaitDeliveries()
+        try cluster.kafka.setBrokerUp(1)
+        await producer.shutdown()
+    }
+
     @Test("Tombstones and null keys are sent and read back as nil")
     func tombstones() async throws {
         let cluster = try TestCluster(brokers: 1)

@@ -10,7 +10,8 @@ import XiechaStore
 ///
 /// Per batch: apply the events to the persons' states (`CrosscheckProcessor`, one store
 /// transaction holding state, alerts, the processed event ids and an outbox of messages), then
-/// mark the input processed once the batch's dead letters are acknowledged. `OutboxPublisher`
+/// mark the input processed once that transaction is committed and the batch's dead letters are
+/// acknowledged. `OutboxPublisher`
 /// publishes the outbox to `xiecha.alerts.v1` keyed by community in the background, deleting what
 /// the broker acknowledged, while the next batch is processed. A timer fires due deadlines on the
 /// wall clock the same way. Killed at any point it loses nothing (a committed outbox is published
@@ -51,7 +52,7 @@ public final class CrosscheckWorker: Sendable {
         var producerConfig = KafkaProducerConfiguration(client: client)
         producerConfig.linger = .milliseconds(5)
         let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
-        let publisher = OutboxPublisher(store: store, producer: producer, logger: logger)
+        let publisher = OutboxPublisher(store: store, producer: producer, logger: logger, pageSize: 2_500)
         // Whatever a previous run committed but did not publish goes out first.
         try await publisher.drain()
         let pipeline = CrosscheckPipeline(processor: processor, publisher: publisher)
@@ -64,9 +65,11 @@ public final class CrosscheckWorker: Sendable {
         }
         var consumerConfig = KafkaConsumerConfiguration(client: client, groupId: options.groupId)
         consumerConfig.autoCommitInterval = .seconds(1)
-        consumerConfig.maxBatchSize = 5_000
-        // A batch takes a store transaction; a few batches read ahead are plenty.
-        consumerConfig.prefetchKilobytes = 16_384
+        consumerConfig.maxBatchSize = 2_500
+        // A batch takes a store transaction; a few batches read ahead are plenty (and memory is
+        // better spent on the store's cache).
+        consumerConfig.prefetchKilobytes = 8_192
+        consumerConfig.maxBufferedBatches = 2
         let consumer = try KafkaConsumer(configuration: consumerConfig, logger: logger)
 
         var records = 0
