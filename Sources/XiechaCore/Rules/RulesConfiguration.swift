@@ -25,13 +25,17 @@ public struct RulesConfiguration: Sendable, Hashable {
     public var localRegionPrefixes: [String] = ["421125"]
     /// Key for `personRef` (HMAC-SHA256 of the ID number). Must be set per deployment; the
     /// default is only for the embedded mode and tests.
-    public var personRefSecret: [UInt8] = Array("xiecha-embedded-default-person-ref-key".utf8)
+    public var personRefSecret: [UInt8] = Array(RulesConfiguration.embeddedPersonRefSecret.utf8)
+
+    /// The `personRef` key used when none is configured: for the embedded mode and tests only.
+    public static let embeddedPersonRefSecret = "xiecha-embedded-default-person-ref-key"
 
     public init() {}
 
-    /// Whether `hukouRegion` lies inside the jurisdiction.
+    /// Whether `hukouRegion` lies inside the jurisdiction (`Jurisdiction` decides; one rule for
+    /// intake and the engine).
     public func isLocal(hukouRegion: String) -> Bool {
-        localRegionPrefixes.contains { hukouRegion.hasPrefix($0) }
+        Jurisdiction(regionPrefixes: localRegionPrefixes).isLocal(hukouRegion: hukouRegion)
     }
 
     /// The instant 00:00 of `date` in the jurisdiction's zone.

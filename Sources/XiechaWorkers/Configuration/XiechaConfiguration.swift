@@ -41,7 +41,7 @@ public struct XiechaConfiguration: Sendable {
     public var timeZoneName: String = "Asia/Shanghai"
     public var utcOffsetSeconds: Int = 8 * 3600
     /// HMAC-SHA256 key for `personRef`. The built-in default is for development only.
-    public var personRefSecret: String = "xiecha-development-secret"
+    public var personRefSecret: String = RulesConfiguration.embeddedPersonRefSecret
     public var minimumAge: Int = 18
     public var maximumAge: Int = 49
     public var certificateGraceDays: Int = 30
