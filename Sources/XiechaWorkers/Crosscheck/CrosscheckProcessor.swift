@@ -6,8 +6,11 @@ import XiechaStore
 /// in, alert messages out, with the person state, the alerts and an outbox of messages to publish
 /// committed in ONE store transaction per batch.
 ///
-/// Replays are harmless: events whose `eventId` the store has seen are skipped, so a record
-/// delivered twice changes nothing. The outbox makes publication survive a crash between the
+/// Replays are harmless: a person's state holds every event applied to it (its timeline), so the
+/// processed event ids are committed with the state, and an event already in its person's timeline
+/// is skipped: a record delivered twice changes nothing. (The store's separate `processed_events`
+/// table would cost one more random index write and one lookup per event; the worker no longer
+/// fills it.) The outbox makes publication survive a crash between the
 /// store commit and the broker's acknowledgement: the worker publishes the outbox, then deletes it.
 public final class CrosscheckProcessor: Sendable {
     public let store: any StateStore
@@ -35,8 +38,6 @@ public final class CrosscheckProcessor: Sendable {
         public var outcome: Outcome
         /// The new state of every person the batch changed, by personRef.
         var touched: [String: PersonState]
-        /// Ids of the events applied.
-        var processedIds: Set<String>
     }
 
     /// Applies `events` in order at clock `now` and commits.
@@ -47,17 +48,11 @@ public final class CrosscheckProcessor: Sendable {
     }
 
     /// Applies `events` in order at clock `now` in memory. `previous`, when given, is a batch
-    /// prepared earlier whose commit may still be running: its states and event ids count as stored,
-    /// so this batch can be computed while that one is written (commit them in order).
+    /// prepared earlier whose commit may still be running: its states count as stored, so this
+    /// batch can be computed while that one is written (commit them in order).
     public func prepare(_ events: [PersonEvent], now: Timestamp, after previous: PreparedBatch?) async throws -> PreparedBatch {
-        guard !events.isEmpty else { return PreparedBatch(outcome: Outcome(messages: [], applied: 0, duplicates: 0), touched: [:], processedIds: []) }
-        let ids = events.map(\.eventId)
-        var seen = try await store.processed(among: ids)
-        if let previous { seen.formUnion(ids.lazy.filter { previous.processedIds.contains($0) }) }
-        var fresh: [PersonEvent] = []
-        var batchIds = Set<String>()
-        for e in events where !seen.contains(e.eventId) && batchIds.insert(e.eventId).inserted { fresh.append(e) }
-        let refs = fresh.map { engine.personRef(idNumber: $0.person.idNumber) }
+        guard !events.isEmpty else { return PreparedBatch(outcome: Outcome(messages: [], applied: 0, duplicates: 0), touched: [:]) }
+        let refs = events.map { engine.personRef(idNumber: $0.person.idNumber) }
         var unique = Set(refs)
         var states: [String: PersonState] = [:]
         if let previous {
@@ -67,20 +62,23 @@ public final class CrosscheckProcessor: Sendable {
         states.merge(try await loadStates(Array(unique))) { mine, _ in mine }
         var messages: [AlertMessage] = []
         var touched: [String: PersonState] = [:]
-        for (e, key) in zip(fresh, refs) {
+        var applied = 0
+        for (e, key) in zip(events, refs) {
+            if let known = states[key], known.contains(eventId: e.eventId) { continue }  // processed before
+            applied += 1
             let outcome = engine.apply(e, to: states.removeValue(forKey: key), now: now)
             messages.append(contentsOf: outcome.messages)
             states[key] = outcome.state
             touched[key] = outcome.state
         }
         return PreparedBatch(
-            outcome: Outcome(messages: messages, applied: fresh.count, duplicates: events.count - fresh.count),
-            touched: touched, processedIds: batchIds)
+            outcome: Outcome(messages: messages, applied: applied, duplicates: events.count - applied),
+            touched: touched)
     }
 
-    /// Commits a prepared batch: states, alerts, outbox and processed event ids in one transaction.
+    /// Commits a prepared batch: states (with their processed event ids), alerts and outbox in one transaction.
     public func commit(_ prepared: PreparedBatch) async throws {
-        try await commit(processed: Array(prepared.processedIds), touched: prepared.touched, messages: prepared.outcome.messages)
+        try await commit(touched: prepared.touched, messages: prepared.outcome.messages)
     }
 
     /// Fires every deadline due at or before `now`, earliest first, committing every `batchSize` persons.
@@ -98,7 +96,7 @@ public final class CrosscheckProcessor: Sendable {
                 messages.append(contentsOf: outcome.messages)
                 touched[key] = outcome.state
             }
-            try await commit(processed: [], touched: touched, messages: messages)
+            try await commit(touched: touched, messages: messages)
             all.append(contentsOf: messages)
             if keys.count < batchSize { break }
         }
@@ -118,8 +116,8 @@ public final class CrosscheckProcessor: Sendable {
         return states
     }
 
-    private func commit(processed: [String], touched: [String: PersonState], messages: [AlertMessage]) async throws {
-        if processed.isEmpty && touched.isEmpty && messages.isEmpty { return }
+    private func commit(touched: [String: PersonState], messages: [AlertMessage]) async throws {
+        if touched.isEmpty && messages.isEmpty { return }
         var persons: [XiechaStore.PersonRecord] = []
         persons.reserveCapacity(touched.count)
         for (key, state) in touched {
@@ -132,7 +130,7 @@ public final class CrosscheckProcessor: Sendable {
             alerts.append(AlertRecord(alertId: m.alertId, personKey: m.subject.personRef, routingKey: m.kafkaKey, status: m.status.rawValue, payload: payload))
             outbox.append(OutboxEntry(topic: Topic.alerts.rawValue, key: m.kafkaKey, payload: payload))
         }
-        try await store.commit(StoreBatch(processedEventIds: processed, persons: persons, alerts: alerts, outbox: outbox))
+        try await store.commit(StoreBatch(persons: persons, alerts: alerts, outbox: outbox))
     }
 }
 
