@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import XiechaCore
 import XiechaStore
@@ -16,6 +17,10 @@ public final class CrosscheckProcessor: Sendable {
     public let store: any StateStore
     public let engine: CrosscheckEngine
     private let logger: Logger
+    /// Slices a batch is split into (one per core).
+    private let parallelism = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Batches smaller than this are applied in one slice.
+    private let minimumParallelBatch = 64
 
     public init(store: any StateStore, engine: CrosscheckEngine, logger: Logger) {
         self.store = store
@@ -38,6 +43,12 @@ public final class CrosscheckProcessor: Sendable {
         public var outcome: Outcome
         /// The new state of every person the batch changed, by personRef.
         var touched: [String: PersonState]
+        /// The same states, encoded for the store.
+        var persons: [XiechaStore.PersonRecord]
+        /// One encoded payload per outcome message, in the same order.
+        var payloads: [[UInt8]]
+
+        static let empty = PreparedBatch(outcome: Outcome(messages: [], applied: 0, duplicates: 0), touched: [:], persons: [], payloads: [])
     }
 
     /// Applies `events` in order at clock `now` and commits.
@@ -50,35 +61,92 @@ public final class CrosscheckProcessor: Sendable {
     /// Applies `events` in order at clock `now` in memory. `previous`, when given, is a batch
     /// prepared earlier whose commit may still be running: its states count as stored, so this
     /// batch can be computed while that one is written (commit them in order).
+    ///
+    /// Persons are independent, so the batch is split by person over the cores (each person's
+    /// events stay in order in one slice); the alert messages come back in event order, exactly
+    /// as one slice would give them.
     public func prepare(_ events: [PersonEvent], now: Timestamp, after previous: PreparedBatch?) async throws -> PreparedBatch {
-        guard !events.isEmpty else { return PreparedBatch(outcome: Outcome(messages: [], applied: 0, duplicates: 0), touched: [:]) }
+        guard !events.isEmpty else { return .empty }
         let refs = events.map { engine.personRef(idNumber: $0.person.idNumber) }
         var unique = Set(refs)
-        var states: [String: PersonState] = [:]
+        var known: [String: PersonState] = [:]
         if let previous {
-            for key in unique { if let s = previous.touched[key] { states[key] = s } }
-            unique.subtract(states.keys)
+            for key in unique { if let s = previous.touched[key] { known[key] = s } }
+            unique.subtract(known.keys)
         }
-        states.merge(try await loadStates(Array(unique))) { mine, _ in mine }
-        var messages: [AlertMessage] = []
+        let stored = unique.isEmpty ? [:] : try await store.persons(Array(unique))
+        let overlay = known
+        let width = events.count < minimumParallelBatch ? 1 : parallelism
+        let slices: [Slice]
+        if width == 1 {
+            slices = [try applySlice(Array(events.indices), events, refs, overlay, stored, now)]
+        } else {
+            var members = [[Int]](repeating: [], count: width)
+            for (i, key) in refs.enumerated() { members[Int(key.utf8.first ?? 0) % width].append(i) }
+            slices = try await withThrowingTaskGroup(of: Slice.self) { group in
+                for indices in members where !indices.isEmpty {
+                    group.addTask { try self.applySlice(indices, events, refs, overlay, stored, now) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        var produced: [(index: Int, messages: [AlertMessage], payloads: [[UInt8]])] = []
         var touched: [String: PersonState] = [:]
+        var persons: [XiechaStore.PersonRecord] = []
         var applied = 0
-        for (e, key) in zip(events, refs) {
-            if let known = states[key], known.contains(eventId: e.eventId) { continue }  // processed before
-            applied += 1
-            let outcome = engine.apply(e, to: states.removeValue(forKey: key), now: now)
-            messages.append(contentsOf: outcome.messages)
-            states[key] = outcome.state
-            touched[key] = outcome.state
+        for slice in slices {
+            produced += slice.produced
+            touched.merge(slice.touched) { a, _ in a }
+            persons += slice.persons
+            applied += slice.applied
         }
+        produced.sort { $0.index < $1.index }
         return PreparedBatch(
-            outcome: Outcome(messages: messages, applied: applied, duplicates: events.count - applied),
-            touched: touched)
+            outcome: Outcome(messages: produced.flatMap(\.messages), applied: applied, duplicates: events.count - applied),
+            touched: touched, persons: persons, payloads: produced.flatMap(\.payloads))
+    }
+
+    /// What one slice of a batch (a subset of its persons) produced.
+    private struct Slice: Sendable {
+        var produced: [(index: Int, messages: [AlertMessage], payloads: [[UInt8]])] = []
+        var touched: [String: PersonState] = [:]
+        var persons: [XiechaStore.PersonRecord] = []
+        var applied = 0
+    }
+
+    /// Applies the events at `indices` (in order): decodes the stored states it needs, runs the
+    /// engine, encodes the new states and the alert payloads.
+    private func applySlice(
+        _ indices: [Int], _ events: [PersonEvent], _ refs: [String], _ known: [String: PersonState],
+        _ stored: [String: XiechaStore.PersonRecord], _ now: Timestamp
+    ) throws -> Slice {
+        var slice = Slice()
+        var states: [String: PersonState] = [:]
+        for i in indices {
+            let e = events[i]
+            let key = refs[i]
+            var state = states.removeValue(forKey: key) ?? known[key]
+            if state == nil, let record = stored[key] { state = try decodeState(key, record) }
+            if let state, state.contains(eventId: e.eventId) {  // processed before
+                states[key] = state
+                continue
+            }
+            slice.applied += 1
+            let outcome = engine.apply(e, to: state, now: now)
+            states[key] = outcome.state
+            slice.touched[key] = outcome.state
+            if !outcome.messages.isEmpty {
+                slice.produced.append((i, outcome.messages, outcome.messages.map(\.jsonBytes)))
+            }
+        }
+        slice.persons.reserveCapacity(slice.touched.count)
+        for (key, state) in slice.touched { slice.persons.append(record(key, state)) }
+        return slice
     }
 
     /// Commits a prepared batch: states (with their processed event ids), alerts and outbox in one transaction.
     public func commit(_ prepared: PreparedBatch) async throws {
-        try await commit(touched: prepared.touched, messages: prepared.outcome.messages)
+        try await commit(persons: prepared.persons, messages: prepared.outcome.messages, payloads: prepared.payloads)
     }
 
     /// Fires every deadline due at or before `now`, earliest first, committing every `batchSize` persons.
@@ -106,27 +174,33 @@ public final class CrosscheckProcessor: Sendable {
     private func loadStates(_ keys: [String]) async throws -> [String: PersonState] {
         guard !keys.isEmpty else { return [:] }
         var states: [String: PersonState] = [:]
-        for (key, record) in try await store.persons(keys) {
-            do {
-                states[key] = try PersonState(storedBytes: record.state)
-            } catch {
-                throw StoreError(code: .corruptData, message: "person state \(key.prefix(12))… cannot be decoded: \(error)")
-            }
-        }
+        for (key, record) in try await store.persons(keys) { states[key] = try decodeState(key, record) }
         return states
     }
 
-    private func commit(touched: [String: PersonState], messages: [AlertMessage]) async throws {
-        if touched.isEmpty && messages.isEmpty { return }
-        var persons: [XiechaStore.PersonRecord] = []
-        persons.reserveCapacity(touched.count)
-        for (key, state) in touched {
-            persons.append(XiechaStore.PersonRecord(key: key, state: state.storedBytes(), nextDeadlineMs: state.nextDeadline?.millisecondsSinceEpoch))
+    private func decodeState(_ key: String, _ record: XiechaStore.PersonRecord) throws -> PersonState {
+        do {
+            return try PersonState(storedBytes: record.state)
+        } catch {
+            throw StoreError(code: .corruptData, message: "person state \(key.prefix(12))… cannot be decoded: \(error)")
         }
+    }
+
+    private func record(_ key: String, _ state: PersonState) -> XiechaStore.PersonRecord {
+        XiechaStore.PersonRecord(key: key, state: state.storedBytes(), nextDeadlineMs: state.nextDeadline?.millisecondsSinceEpoch)
+    }
+
+    private func commit(touched: [String: PersonState], messages: [AlertMessage]) async throws {
+        try await commit(persons: touched.map { record($0.key, $0.value) }, messages: messages, payloads: messages.map(\.jsonBytes))
+    }
+
+    private func commit(persons: [XiechaStore.PersonRecord], messages: [AlertMessage], payloads: [[UInt8]]) async throws {
+        if persons.isEmpty && messages.isEmpty { return }
         var alerts: [AlertRecord] = []
         var outbox: [OutboxEntry] = []
-        for m in messages {
-            let payload = m.jsonBytes
+        alerts.reserveCapacity(messages.count)
+        outbox.reserveCapacity(messages.count)
+        for (m, payload) in zip(messages, payloads) {
             alerts.append(AlertRecord(alertId: m.alertId, personKey: m.subject.personRef, routingKey: m.kafkaKey, status: m.status.rawValue, payload: payload))
             outbox.append(OutboxEntry(topic: Topic.alerts.rawValue, key: m.kafkaKey, payload: payload))
         }

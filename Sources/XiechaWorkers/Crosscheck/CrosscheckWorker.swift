@@ -111,11 +111,17 @@ public final class CrosscheckWorker: Sendable {
                         if let t = target, !t.includes(m) { continue }
                         taken.append(m)
                         target?.reached(m)
-                        do {
-                            guard let value = m.value else { throw DeadLetterReason(.emptyValue) }
-                            events.append(try PersonEvent(jsonBytes: value))
-                        } catch {
-                            let letter = DeadLetter(topic: input, partition: m.partition, offset: m.offset, reason: error as? DeadLetterReason ?? DeadLetterReason(.notJSON), value: m.value)
+                    }
+                    let decoded = await taken.concurrentMap { m -> Result<PersonEvent, DeadLetterReason> in
+                        guard let value = m.value else { return .failure(DeadLetterReason(.emptyValue)) }
+                        return Result { () throws(DeadLetterReason) in try PersonEvent(jsonBytes: value) }
+                    }
+                    for (m, result) in zip(taken, decoded) {
+                        switch result {
+                        case .success(let event):
+                            events.append(event)
+                        case .failure(let reason):
+                            let letter = DeadLetter(topic: input, partition: m.partition, offset: m.offset, reason: reason, value: m.value)
                             letters.append(KafkaProducerMessage(topic: Topic.deadLetters.rawValue, key: m.key, value: m.value, headers: letter.kafkaHeaders.map { KafkaHeader(key: $0.key, value: $0.value) }))
                             logger.warning("dead letter", metadata: ["kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)", "reason": "\(letter.reason.code)"])
                         }
