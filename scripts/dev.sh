@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 X=.build/debug/xiecha
 STATE=.xiecha
-rm -rf "$STATE/logs" "$STATE/sample" "$STATE"/state.sqlite*
+rm -rf "$STATE/logs" "$STATE/sample" "$STATE/bootstrap" "$STATE"/state.sqlite*
 mkdir -p "$STATE/logs"
 pids=()
 cleanup() {
@@ -24,7 +24,9 @@ trap cleanup INT TERM EXIT
 base=$(date -d "-80 days" +%F)
 python3 scripts/generate-sample.py --base "$base" --out "$STATE/sample" >/dev/null
 
-"$X" embedded-kafka --brokers 3 --topics --bootstrap-file "$STATE/bootstrap" >"$STATE/logs/embedded-kafka.log" 2>&1 &
+# In its own session, so Ctrl-C (SIGINT to the terminal's process group) does not reach it: the
+# workers drain and commit against it first, and `cleanup` stops it last.
+setsid "$X" embedded-kafka --brokers 3 --topics --bootstrap-file "$STATE/bootstrap" >"$STATE/logs/embedded-kafka.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$STATE/bootstrap" ] && break; sleep 0.1; done
 export XIECHA_BROKERS=$(cat "$STATE/bootstrap")

@@ -90,8 +90,10 @@ public final class CrosscheckWorker: Sendable {
                 ? nil
                 : Task { [options, logger] in
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: options.timerInterval)
+                        do { try await Task.sleep(for: options.timerInterval) } catch { break }
                         do { _ = try await pipeline.fireDeadlines(now: clock()) } catch {
+                            // Cancelled at shutdown: nothing is lost, due deadlines fire after the next start.
+                            if Task.isCancelled { break }
                             logger.error("firing deadlines failed", metadata: ["error": "\(error)"])
                         }
                     }
