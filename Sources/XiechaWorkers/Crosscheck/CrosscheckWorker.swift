@@ -11,10 +11,9 @@ import XiechaStore
 /// Per batch: apply the events to the persons' states (`CrosscheckProcessor`, one store
 /// transaction holding state, alerts, the processed event ids and an outbox of messages), then
 /// mark the input processed once that transaction is committed and the batch's dead letters are
-/// acknowledged. `OutboxPublisher`
-/// publishes the outbox to `xiecha.alerts.v1` keyed by community in the background, deleting what
-/// the broker acknowledged, while the next batch is processed. A timer fires due deadlines on the
-/// wall clock the same way. Killed at any point it loses nothing (a committed outbox is published
+/// acknowledged. `OutboxPublisher` publishes the outbox to `xiecha.alerts.v1` keyed by community
+/// in the background, deleting what the broker acknowledged, while the next batch is processed.
+/// A timer fires due deadlines on the wall clock the same way. Killed at any point it loses nothing (a committed outbox is published
 /// at the next start-up; events not committed are read again) and duplicates nothing a consumer
 /// would keep (the same message per alertId at most twice; events seen are skipped).
 public final class CrosscheckWorker: Sendable {
@@ -100,49 +99,49 @@ public final class CrosscheckWorker: Sendable {
                 }
             defer { timer?.cancel() }
             do {
-              try await withGracefulShutdownHandler {
-                for await batch in consumer.batches {
-                    let started = ContinuousClock.now
-                    if first == nil { first = started }
-                    var events: [PersonEvent] = []
-                    events.reserveCapacity(batch.count)
-                    var letters: [KafkaProducerMessage] = []
-                    var taken: [KafkaConsumerMessage] = []
-                    taken.reserveCapacity(batch.count)
-                    for m in batch {
-                        if let t = target, !t.includes(m) { continue }
-                        taken.append(m)
-                        target?.reached(m)
-                    }
-                    let decoded = await taken.concurrentMap { m -> Result<PersonEvent, DeadLetterReason> in
-                        guard let value = m.value else { return .failure(DeadLetterReason(.emptyValue)) }
-                        return Result { () throws(DeadLetterReason) in try PersonEvent(jsonBytes: value) }
-                    }
-                    for (m, result) in zip(taken, decoded) {
-                        switch result {
-                        case .success(let event):
-                            events.append(event)
-                        case .failure(let reason):
-                            let letter = DeadLetter(topic: input, partition: m.partition, offset: m.offset, reason: reason, value: m.value)
-                            letters.append(KafkaProducerMessage(topic: Topic.deadLetters.rawValue, key: m.key, value: m.value, headers: letter.kafkaHeaders.map { KafkaHeader(key: $0.key, value: $0.value) }))
-                            logger.warning("dead letter", metadata: ["kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)", "reason": "\(letter.reason.code)"])
+                try await withGracefulShutdownHandler {
+                    for await batch in consumer.batches {
+                        let started = ContinuousClock.now
+                        if first == nil { first = started }
+                        var events: [PersonEvent] = []
+                        events.reserveCapacity(batch.count)
+                        var letters: [KafkaProducerMessage] = []
+                        var taken: [KafkaConsumerMessage] = []
+                        taken.reserveCapacity(batch.count)
+                        for m in batch {
+                            if let t = target, !t.includes(m) { continue }
+                            taken.append(m)
+                            target?.reached(m)
                         }
+                        let decoded = await taken.concurrentMap { m -> Result<PersonEvent, DeadLetterReason> in
+                            guard let value = m.value else { return .failure(DeadLetterReason(.emptyValue)) }
+                            return Result { () throws(DeadLetterReason) in try PersonEvent(jsonBytes: value) }
+                        }
+                        for (m, result) in zip(taken, decoded) {
+                            switch result {
+                            case .success(let event):
+                                events.append(event)
+                            case .failure(let reason):
+                                let letter = DeadLetter(topic: input, partition: m.partition, offset: m.offset, reason: reason, value: m.value)
+                                letters.append(KafkaProducerMessage(topic: Topic.deadLetters.rawValue, key: m.key, value: m.value, headers: letter.kafkaHeaders.map { KafkaHeader(key: $0.key, value: $0.value) }))
+                                logger.warning("dead letter", metadata: ["kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)", "reason": "\(letter.reason.code)"])
+                            }
+                        }
+                        let group = KafkaDeliveryGroup()
+                        for letter in letters { try await producer.send(letter, in: group) }
+                        let (committed, commit) = try await pipeline.process(events, now: clock())
+                        try publisher.checkFailure()
+                        try committer.submit(group, after: commit, for: taken)
+                        records += taken.count
+                        out += committed
+                        deadLetters += letters.count
+                        metrics.batch(events: taken.count, started: started)
+                        last = ContinuousClock.now
+                        if target?.isComplete == true { break }
                     }
-                    let group = KafkaDeliveryGroup()
-                    for letter in letters { try await producer.send(letter, in: group) }
-                    let (committed, commit) = try await pipeline.process(events, now: clock())
-                    try publisher.checkFailure()
-                    try committer.submit(group, after: commit, for: taken)
-                    records += taken.count
-                    out += committed
-                    deadLetters += letters.count
-                    metrics.batch(events: taken.count, started: started)
-                    last = ContinuousClock.now
-                    if target?.isComplete == true { break }
+                } onGracefulShutdown: {
+                    Task { await consumer.stopReading() }
                 }
-              } onGracefulShutdown: {
-                Task { await consumer.stopReading() }
-              }
             } catch {
                 committer.abandon()
                 publisher.finish()

@@ -85,56 +85,56 @@ public final class IntakeWorker: Sendable {
         health.markReady()
 
         do {
-          try await withGracefulShutdownHandler {
-            for await batch in consumer.batches {
-                let started = ContinuousClock.now
-                if first == nil { first = started }
-                let group = KafkaDeliveryGroup()
-                var batchDead = 0
-                var batchOut = 0
-                let taken = target.map { t in batch.filter { t.includes($0) } } ?? batch
-                let outputs = await processor.process(taken, directory: directory.current)
-                for (m, output) in zip(taken, outputs) {
-                    switch output {
-                    case .events(let events):
-                        for e in events {
+            try await withGracefulShutdownHandler {
+                for await batch in consumer.batches {
+                    let started = ContinuousClock.now
+                    if first == nil { first = started }
+                    let group = KafkaDeliveryGroup()
+                    var batchDead = 0
+                    var batchOut = 0
+                    let taken = target.map { t in batch.filter { t.includes($0) } } ?? batch
+                    let outputs = await processor.process(taken, directory: directory.current)
+                    for (m, output) in zip(taken, outputs) {
+                        switch output {
+                        case .events(let events):
+                            for e in events {
+                                try await producer.send(
+                                    KafkaProducerMessage(topic: Topic.personEvents.rawValue, key: e.key, value: e.value), in: group)
+                            }
+                            batchOut += events.count
+                        case .deadLetter(let reason, let recordId):
+                            let letter = DeadLetter(
+                                topic: feed.rawValue, partition: m.partition, offset: m.offset, recordId: recordId, reason: reason,
+                                value: m.value)
                             try await producer.send(
-                                KafkaProducerMessage(topic: Topic.personEvents.rawValue, key: e.key, value: e.value), in: group)
+                                KafkaProducerMessage(
+                                    topic: Topic.deadLetters.rawValue, key: m.key, value: m.value,
+                                    headers: letter.kafkaHeaders.map { KafkaHeader(key: $0.key, value: $0.value) }),
+                                in: group)
+                            metrics.deadLettered(reason)
+                            logger.warning(
+                                "dead letter",
+                                metadata: [
+                                    "kafka.topic": "\(feed.rawValue)", "kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)",
+                                    "recordId": "\(recordId ?? "-")", "reason": "\(reason.code)",
+                                ])
+                            batchDead += 1
                         }
-                        batchOut += events.count
-                    case .deadLetter(let reason, let recordId):
-                        let letter = DeadLetter(
-                            topic: feed.rawValue, partition: m.partition, offset: m.offset, recordId: recordId, reason: reason,
-                            value: m.value)
-                        try await producer.send(
-                            KafkaProducerMessage(
-                                topic: Topic.deadLetters.rawValue, key: m.key, value: m.value,
-                                headers: letter.kafkaHeaders.map { KafkaHeader(key: $0.key, value: $0.value) }),
-                            in: group)
-                        metrics.deadLettered(reason)
-                        logger.warning(
-                            "dead letter",
-                            metadata: [
-                                "kafka.topic": "\(feed.rawValue)", "kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)",
-                                "recordId": "\(recordId ?? "-")", "reason": "\(reason.code)",
-                            ])
-                        batchDead += 1
+                        target?.reached(m)
                     }
-                    target?.reached(m)
+                    try committer.submit(group, for: taken)
+                    let batchRecords = taken.count
+                    records += batchRecords
+                    out += batchOut
+                    deadLetters += batchDead
+                    metrics.batch(records: batchRecords, out: batchOut, started: started)
+                    if target?.isComplete ?? false { break }
                 }
-                try committer.submit(group, for: taken)
-                let batchRecords = taken.count
-                records += batchRecords
-                out += batchOut
-                deadLetters += batchDead
-                metrics.batch(records: batchRecords, out: batchOut, started: started)
-                if target?.isComplete ?? false { break }
+            } onGracefulShutdown: {
+                // Ending the message sequence lets the loop finish its batch and stop; `finish` then
+                // waits for its outputs before the offsets are committed.
+                Task { await consumer.stopReading() }
             }
-          } onGracefulShutdown: {
-            // Ending the message sequence lets the loop finish its batch and stop; `finish` then
-            // waits for its outputs before the offsets are committed.
-            Task { await consumer.stopReading() }
-          }
         } catch {
             committer.abandon()
             throw error
