@@ -313,31 +313,22 @@ public final class SQLiteStateStore: StateStore {
     }
 
     private func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await writer.read(body)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw mapError(error, what)
-        }
+        try await mappingErrors(what) { try await writer.read(body) }
     }
 
     /// A read on the writer connection, whose page cache is warm (see the type's documentation).
     private func readOnWriter<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await writer.writeWithoutTransaction(body)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw mapError(error, what)
-        }
+        try await mappingErrors(what) { try await writer.writeWithoutTransaction(body) }
     }
 
     private func run<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await mappingErrors(what) { try await writer.write(body) }
+    }
+
+    /// Runs `operation`; any error comes out as a `StoreError` saying what could not be done.
+    private func mappingErrors<T: Sendable>(_ what: String, _ operation: () async throws -> T) async throws -> T {
         do {
-            return try await writer.write(body)
-        } catch let error as StoreError {
-            throw error
+            return try await operation()
         } catch {
             throw mapError(error, what)
         }
