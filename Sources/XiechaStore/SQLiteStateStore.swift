@@ -18,11 +18,15 @@ public final class SQLiteStateStore: StateStore {
     private let name: String
     private let logger: Logger
     private let closed = Mutex(false)
+    /// Checkpoints the WAL off the writer's thread (file stores only).
+    private let checkpointer: SQLiteWALCheckpointer?
 
     /// Page cache of the writer connection, KiB: holds the hot indexes (processed ids, alert ids, persons).
     static let writerCacheKiB = 65_536
-    /// WAL pages (4 KiB) after which a checkpoint copies them into the database file.
-    static let walCheckpointPages = 8_192
+    /// WAL pages (4 KiB) after which a background checkpoint copies them into the database file.
+    static let walCheckpointPages: Int32 = 8_192
+    /// WAL pages after which the committing connection checkpoints itself (the background is behind).
+    static let walForegroundCheckpointPages: Int32 = 65_536
 
     /// Opens (creating if needed) the database at `url`, which must be `.sqlite` or `.sqliteInMemory`.
     public init(url: StoreURL, logger: Logger) throws(StoreError) {
@@ -34,6 +38,7 @@ public final class SQLiteStateStore: StateStore {
         config.foreignKeysEnabled = false
         switch url {
         case .sqliteInMemory:
+            checkpointer = nil
             do {
                 writer = try DatabaseQueue(configuration: config)
             } catch {
@@ -41,12 +46,18 @@ public final class SQLiteStateStore: StateStore {
             }
         case .sqlite(let path, let synchronous):
             let pragma = "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")"
+            let checkpointer = SQLiteWALCheckpointer(
+                path: path, storeName: name, backgroundFrames: SQLiteStateStore.walCheckpointPages,
+                foregroundFrames: SQLiteStateStore.walForegroundCheckpointPages, logger: logger
+            )
+            self.checkpointer = checkpointer
             config.prepareDatabase { db in
                 try db.execute(sql: pragma)
                 if !db.configuration.readonly {
                     try db.execute(sql: "PRAGMA cache_size = -\(SQLiteStateStore.writerCacheKiB)")
-                    // Fewer, larger checkpoints: a page changed by many batches is copied to the file once.
-                    try db.execute(sql: "PRAGMA wal_autocheckpoint = \(SQLiteStateStore.walCheckpointPages)")
+                    // Replaces wal_autocheckpoint: larger, less frequent checkpoints (a page changed by many
+                    // batches is copied to the file once), run off the writer's thread.
+                    checkpointer.install(on: db)
                 }
             }
             do {
@@ -55,6 +66,7 @@ public final class SQLiteStateStore: StateStore {
                 throw StoreError(code: .connectionFailed, message: "cannot open \(name): \(describe(error))")
             }
         case .memory, .postgres:
+            checkpointer = nil
             throw StoreError(code: .invalidURL, message: "\(name) is not a SQLite store URL")
         }
     }
@@ -126,7 +138,7 @@ public final class SQLiteStateStore: StateStore {
         try checkOpen()
         guard !keys.isEmpty else { return [:] }
         let json = jsonArray(keys)
-        return try await readOnWriter("load persons") { db in
+        return try await read("load persons") { db in
             let stmt = try db.cachedStatement(
                 sql: "SELECT p.key, p.state, p.next_deadline_ms FROM json_each(?) AS j JOIN persons AS p ON p.key = j.value"
             )
@@ -290,6 +302,7 @@ public final class SQLiteStateStore: StateStore {
         do {
             if let pool = writer as? DatabasePool {
                 try pool.close()
+                try checkpointer?.close()
             } else if let queue = writer as? DatabaseQueue {
                 try queue.close()
             }
