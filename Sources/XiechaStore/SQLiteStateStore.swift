@@ -10,9 +10,11 @@ import Synchronization
 /// after power loss or an OS crash the last few commits may roll back (their Kafka offsets were committed, so
 /// those events would not be replayed). Use `?synchronous=full` in the URL to fsync every commit instead.
 ///
-/// The worker's own reads (persons, processed event ids, the outbox) go through the writer connection: a
-/// reader connection's page cache is dropped whenever the writer commits, so after every batch it would read
-/// its pages from the file again, while the writer's cache (`writerCacheKiB`) stays warm.
+/// Person states are read on reader connections, so the crosscheck worker can load the next batch's persons
+/// while the writer commits the previous batch. Processed event ids and the outbox are read on the writer
+/// connection: a reader connection's page cache is dropped whenever the writer commits, while the writer's cache
+/// (`writerCacheKiB`) stays warm. WAL checkpoints run on a connection and thread of their own
+/// (``SQLiteWALCheckpointer``).
 public final class SQLiteStateStore: StateStore {
     private let writer: any DatabaseWriter
     private let name: String

@@ -8,8 +8,9 @@
 ///   birthdays. The clock (`now`) bounds the timeline: nothing after `now` is evaluated yet.
 /// - **Order independence.** The timeline depends only on the set of events, so any arrival
 ///   order gives the same `PersonState.alerts` at the same `now`. Events in event-time order
-///   extend the timeline; a late event (not after the state's `horizon`) replays it from the
-///   start and the engine publishes the difference. The one case a permutation can still show:
+///   extend the timeline; a late event (not after the state's `horizon`) replays it — from the
+///   state's `checkpoint` (the latest evaluated event instant) when the event is later than that,
+///   else from the start — and the engine publishes the difference. The one case a permutation can still show:
 ///   an alert already published open that the late event shows never existed is published
 ///   closed (closedBy = that event) — a published message cannot be taken back.
 /// - **Idempotence.** An event whose `eventId` was applied before changes nothing.
@@ -120,20 +121,36 @@ public struct CrosscheckEngine: Sendable {
             }
             evaluate(&s, at: instant, foldedNow: s.events[start..<s.foldedCount], changes: &changes)
             s.lastEvaluatedAt = instant
+            if s.foldedCount > start {
+                s.checkpoint = TimelineCheckpoint(
+                    evaluatedAt: instant, foldedCount: s.foldedCount, lastResidence: s.lastResidence, alerts: s.alerts)
+            }
         }
         s.horizon = max(s.horizon ?? horizon, horizon)
         return changes
     }
 
-    /// Rebuilds the timeline from the first event (after a late event) and returns what must be
-    /// published to bring consumers from the old published set to the new one.
+    /// Rebuilds the timeline after a late event — from the state's checkpoint when the event is
+    /// later than it, else from the first event — and returns what must be published to bring
+    /// consumers from the old published set to the new one.
     private func replay(_ s: inout PersonState, until horizon: Timestamp, lateEvent: PersonEvent) -> [AlertMessage] {
         let published = s.publishedAlerts
-        s.facts = PersonFacts()
-        s.foldedCount = 0
-        s.lastEvaluatedAt = nil
-        s.lastResidence = nil
-        s.alerts = [:]
+        if let checkpoint = s.checkpoint, lateEvent.occurredAt > checkpoint.evaluatedAt,
+            checkpoint.foldedCount <= s.events.count
+        {
+            s.facts = PersonFacts(folding: s.events[..<checkpoint.foldedCount])
+            s.foldedCount = checkpoint.foldedCount
+            s.lastEvaluatedAt = checkpoint.evaluatedAt
+            s.lastResidence = checkpoint.lastResidence
+            s.alerts = checkpoint.alerts
+        } else {
+            s.facts = PersonFacts()
+            s.foldedCount = 0
+            s.lastEvaluatedAt = nil
+            s.lastResidence = nil
+            s.alerts = [:]
+            s.checkpoint = nil
+        }
         _ = run(&s, until: horizon)
         var messages: [AlertMessage] = []
         for (id, message) in s.alerts where published[id] != message {

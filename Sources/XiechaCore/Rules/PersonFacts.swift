@@ -126,6 +126,11 @@ public struct PersonFacts: Sendable, Hashable, Codable {
 
     public init() {}
 
+    /// The facts the given events (in timeline order) add up to.
+    public init(folding events: ArraySlice<PersonEvent>) {
+        for e in events { fold(e) }
+    }
+
     /// A stable key for a child: its ID number, else birth date + sex.
     public static func childKey(_ child: ChildRef) -> String {
         child.idNumber ?? "\(child.birthDate)+\(child.sex.rawValue)"

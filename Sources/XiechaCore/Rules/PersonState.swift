@@ -9,7 +9,8 @@
 /// day on which a rule can flip), up to `horizon`. Because evaluation only ever looks at the sorted
 /// events and at the clock, the timeline — and so `alerts` — is a function of the *set* of
 /// events and the horizon, never of arrival order. An event that arrives late (its `occurredAt` is
-/// not after `horizon`) makes the engine replay the timeline from the start.
+/// not after `horizon`) makes the engine evaluate the timeline again from `checkpoint` when the
+/// event is later than it, else from the start.
 ///
 /// What was published can differ from the timeline in one way only: an alert that was published
 /// open and that a late event shows never existed is published closed (a message cannot be
@@ -41,6 +42,9 @@ public struct PersonState: Sendable, Hashable, Codable {
     /// The earliest future instant at which `CrosscheckEngine.advance` can change something, or
     /// `nil` if only a new event can.
     public internal(set) var nextDeadline: Timestamp?
+    /// The timeline after the latest event instant evaluated, where a late event after that instant
+    /// resumes evaluation; `nil` before any event instant is evaluated.
+    public internal(set) var checkpoint: TimelineCheckpoint?
 
     public init(idNumber: String, personRef: String) {
         self.idNumber = idNumber

@@ -3,14 +3,15 @@
 /// **Binary** (`encoded()` / `init(decoding:)`), what the state store keeps. Version 1:
 ///
 /// ```
-/// "X" 0x01                       magic, format version
+/// "X" 0x02                       magic, format version (1: no checkpoint; still read)
 /// varint n, n × (varint len, UTF-8)  string table: every distinct string once
 /// body                           strings as varint indexes into the table
 /// ```
 ///
 /// Body: idNumber, personRef; horizon, lastEvaluatedAt, nextDeadline (optional instants);
 /// foldedCount; the events (each without `person.idNumber`, which is the state's); lastResidence;
-/// alerts and retracted (sorted by alertId, so equal states give equal bytes). Integers are
+/// alerts and retracted (sorted by alertId, so equal states give equal bytes); since version 2 the
+/// checkpoint (0, or 1 then evaluatedAt, foldedCount, lastResidence as above, alerts). Integers are
 /// LEB128 varints (signed ones zig-zag), enums one byte (their index in `allCases`), dates days
 /// since 1970-01-01, instants epoch milliseconds. `facts` is not stored: decoding folds
 /// `events[..<foldedCount]` again, which is what it always equals.
@@ -28,15 +29,18 @@ extension PersonState {
         w.varint(UInt64(foldedCount))
         w.varint(UInt64(events.count))
         for e in events { w.event(e) }
-        if let mark = lastResidence {
+        w.residenceMark(lastResidence)
+        w.alerts(alerts)
+        w.alerts(retracted)
+        if let checkpoint {
             w.byte(1)
-            w.residence(mark.residence)
-            w.evidence(mark.evidence)
+            w.instant(checkpoint.evaluatedAt)
+            w.varint(UInt64(checkpoint.foldedCount))
+            w.residenceMark(checkpoint.lastResidence)
+            w.alerts(checkpoint.alerts)
         } else {
             w.byte(0)
         }
-        w.alerts(alerts)
-        w.alerts(retracted)
         return w.finish()
     }
 
@@ -56,20 +60,23 @@ extension PersonState {
         guard folded <= events.count else { throw .malformed("foldedCount beyond the events") }
         self.events = events
         foldedCount = folded
-        if try r.byte() == 1 {
-            lastResidence = ResidenceMark(residence: try r.residence(), evidence: try r.evidence())
-        }
+        lastResidence = try r.residenceMark()
         alerts = try r.alerts()
         retracted = try r.alerts()
+        if r.version >= 2, try r.byte() == 1 {
+            let at = try r.instant()
+            let count = try r.count()
+            guard count <= folded else { throw .malformed("checkpoint beyond the folded events") }
+            checkpoint = TimelineCheckpoint(
+                evaluatedAt: at, foldedCount: count, lastResidence: try r.residenceMark(), alerts: try r.alerts())
+        }
         guard r.atEnd else { throw .malformed("trailing bytes") }
         refold()
     }
 
     /// Rebuilds `facts` from `events[..<foldedCount]`.
     mutating func refold() {
-        var facts = PersonFacts()
-        for e in events[..<foldedCount] { facts.fold(e) }
-        self.facts = facts
+        facts = PersonFacts(folding: events[..<foldedCount])
     }
 }
 
@@ -86,7 +93,7 @@ public enum PersonStateDecodingError: Error, Sendable, Hashable {
 extension PersonState {
     private enum CodingKeys: String, CodingKey {
         case idNumber, personRef, events, horizon, lastEvaluatedAt, foldedCount, lastResidence, alerts, retracted
-        case nextDeadline
+        case nextDeadline, checkpoint
     }
 
     public init(from decoder: any Decoder) throws {
@@ -101,7 +108,10 @@ extension PersonState {
         alerts = try c.decode([String: AlertMessage].self, forKey: .alerts)
         retracted = try c.decode([String: AlertMessage].self, forKey: .retracted)
         nextDeadline = try c.decodeIfPresent(Timestamp.self, forKey: .nextDeadline)
-        guard (0...events.count).contains(foldedCount), events.allSatisfy({ $0.person.idNumber == idNumber }) else {
+        checkpoint = try c.decodeIfPresent(TimelineCheckpoint.self, forKey: .checkpoint)
+        guard (0...events.count).contains(foldedCount), events.allSatisfy({ $0.person.idNumber == idNumber }),
+            (0...foldedCount).contains(checkpoint?.foldedCount ?? 0)
+        else {
             throw DecodingError.dataCorrupted(
                 DecodingError.Context(codingPath: [], debugDescription: "inconsistent person state"))
         }
@@ -120,6 +130,7 @@ extension PersonState {
         try c.encode(alerts, forKey: .alerts)
         try c.encode(retracted, forKey: .retracted)
         try c.encodeIfPresent(nextDeadline, forKey: .nextDeadline)
+        try c.encodeIfPresent(checkpoint, forKey: .checkpoint)
     }
 }
 
@@ -165,7 +176,7 @@ struct PersonStateWriter {
         for s in table { size += s.utf8.count + 2 }
         out.reserveCapacity(size)
         out.append(UInt8(ascii: "X"))
-        out.append(1)
+        out.append(PersonStateReader.currentVersion)
         Self.varint(UInt64(table.count), into: &out)
         for var s in table {
             s.withUTF8 { u in
@@ -243,6 +254,16 @@ struct PersonStateWriter {
             byte(1)
             string(street.code)
             string(street.name)
+        } else {
+            byte(0)
+        }
+    }
+
+    mutating func residenceMark(_ mark: ResidenceMark?) {
+        if let mark {
+            byte(1)
+            residence(mark.residence)
+            evidence(mark.evidence)
         } else {
             byte(0)
         }
@@ -390,8 +411,16 @@ struct PersonStateReader {
     private var pos = 0
     private var table: [String] = []
 
+    /// The format version `PersonStateWriter` writes.
+    static let currentVersion: UInt8 = 2
+    /// The format version of the bytes being read.
+    let version: UInt8
+
     init(_ bytes: [UInt8]) throws(PersonStateDecodingError) {
-        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "X"), bytes[1] == 1 else { throw .unknownFormat }
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "X"), (1...Self.currentVersion).contains(bytes[1]) else {
+            throw .unknownFormat
+        }
+        self.version = bytes[1]
         self.bytes = bytes
         pos = 2
         let n = try count()
@@ -478,6 +507,11 @@ struct PersonStateReader {
         let community = CommunityRef(code: try string(), name: try string())
         let street = try flag() ? StreetRef(code: try string(), name: try string()) : nil
         return Residence(houseId: houseId, community: community, street: street)
+    }
+
+    mutating func residenceMark() throws(PersonStateDecodingError) -> ResidenceMark? {
+        guard try byte() == 1 else { return nil }
+        return ResidenceMark(residence: try residence(), evidence: try evidence())
     }
 
     mutating func evidence() throws(PersonStateDecodingError) -> AlertEvidence {
