@@ -124,6 +124,19 @@ struct Migration: Sendable {
                 """,
             ]
         ),
+        Migration(
+            version: 3,
+            name: "PostgreSQL: room on every page for updated person and alert rows",
+            // Every batch rewrites its persons' rows and many alert rows. With full pages PostgreSQL puts each new
+            // row version on another page and adds an entry to every index of the table; with room on the page
+            // (fillfactor) an update that keeps the indexed columns (most of them: same deadline, same routing)
+            // stays on its page and touches no index (a HOT update). SQLite updates rows in place; nothing there.
+            sqlite: [],
+            postgres: [
+                "ALTER TABLE persons SET (fillfactor = 70)",
+                "ALTER TABLE alerts SET (fillfactor = 70)",
+            ]
+        ),
     ]
 
     /// The newest version this build knows.

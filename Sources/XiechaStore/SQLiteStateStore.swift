@@ -245,8 +245,17 @@ public final class SQLiteStateStore: StateStore {
                                 next_deadline_ms = excluded.next_deadline_ms
                             """
                     )
+                    // An upsert that sets an indexed column rewrites its index entry even when the value is
+                    // the same; most updates keep the deadline, so try the narrower update first.
+                    let update = try db.cachedStatement(
+                        sql: "UPDATE persons SET state = ?2 WHERE key = ?1 AND next_deadline_ms IS ?3"
+                    )
                     for p in persons {
-                        try upsert.execute(arguments: [p.key, Data(p.state), p.nextDeadlineMs])
+                        let state = Data(p.state)
+                        try update.execute(arguments: [p.key, state, p.nextDeadlineMs])
+                        if db.changesCount == 0 {
+                            try upsert.execute(arguments: [p.key, state, p.nextDeadlineMs])
+                        }
                     }
                 }
                 if !alerts.isEmpty {
@@ -259,10 +268,17 @@ public final class SQLiteStateStore: StateStore {
                                 payload = excluded.payload
                             """
                     )
+                    // As above: an alert changes status and message far more often than its routing.
+                    let update = try db.cachedStatement(
+                        sql: """
+                            UPDATE alerts SET status = ?4, payload = ?5
+                            WHERE alert_id = ?1 AND person_key = ?2 AND routing_key = ?3
+                            """
+                    )
                     for a in alerts {
-                        try upsert.execute(
-                            arguments: [a.alertId, a.personKey, a.routingKey, a.status, Data(a.payload)]
-                        )
+                        let arguments: StatementArguments = [a.alertId, a.personKey, a.routingKey, a.status, Data(a.payload)]
+                        try update.execute(arguments: arguments)
+                        if db.changesCount == 0 { try upsert.execute(arguments: arguments) }
                     }
                 }
                 if !batch.outbox.isEmpty {

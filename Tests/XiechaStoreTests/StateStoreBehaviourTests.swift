@@ -12,7 +12,7 @@ struct StateStoreBehaviourTests {
             try await store.migrate()
             try await store.migrate()
             let expected = Migration.all.map(\.version)
-            #expect(expected == [1, 2])
+            #expect(expected == [1, 2, 3])
             switch store {
             case let s as SQLiteStateStore:
                 #expect(try await s.appliedMigrations() == expected)
@@ -234,6 +234,29 @@ struct StateStoreBehaviourTests {
             )
             #expect(try await store.persons(["p"])["p"] == PersonRecord(key: "p", state: [2], nextDeadlineMs: nil))
             #expect(try await store.dueKeys(notAfterMs: .max, limit: 10).isEmpty)
+
+            // Later batches that keep the indexed columns (same deadline, same person and routing) and ones that
+            // change them: every stored column follows the last write either way.
+            try await store.commit(
+                StoreBatch(
+                    persons: [PersonRecord(key: "p", state: [3], nextDeadlineMs: 7), PersonRecord(key: "q", state: [4], nextDeadlineMs: 7)],
+                    alerts: [alert("a", "closed", "421125002002", [5])]))
+            try await store.commit(
+                StoreBatch(
+                    persons: [PersonRecord(key: "p", state: [6], nextDeadlineMs: 7), PersonRecord(key: "q", state: [8], nextDeadlineMs: nil)],
+                    alerts: [alert("a", "open", "421125002002", [9]), alert("c", "closed", "421125001001", [1])]))
+            #expect(
+                try await store.persons(["p", "q"]) == [
+                    "p": PersonRecord(key: "p", state: [6], nextDeadlineMs: 7), "q": PersonRecord(key: "q", state: [8], nextDeadlineMs: nil),
+                ])
+            #expect(try await store.dueKeys(notAfterMs: .max, limit: 10) == ["p"])
+            #expect(
+                try await store.alerts() == [
+                    alert("a", "open", "421125002002", [9]),
+                    alert("b", "closed", "421125001001", [3]),
+                    alert("c", "closed", "421125001001", [1]),
+                ]
+            )
         }
     }
 
