@@ -31,10 +31,17 @@ struct KafkaBench: AsyncParsableCommand {
             config.linger = .milliseconds(5)
             let producer = try KafkaProducer(configuration: config, logger: logger)
             let value = [UInt8](repeating: UInt8(ascii: "v"), count: valueBytes)
+            // Like the C side's snprintf("K%017ld") into one buffer: the harness's own work per message stays
+            // small (argument-parser properties read once, no string formatting).
+            let (topic, count) = (self.topic, self.count)
+            var key = Array("K00000000000000000".utf8)
             let start = ContinuousClock.now
             for i in 0..<count {
-                let digits = String(i)
-                let key = Array(("K" + String(repeating: "0", count: 17 - digits.count) + digits).utf8)
+                var n = i
+                for p in stride(from: 17, through: 1, by: -1) {
+                    key[p] = UInt8(ascii: "0") + UInt8(n % 10)
+                    n /= 10
+                }
                 try await producer.send(KafkaProducerMessage(topic: topic, key: key, value: value))
             }
             try await producer.awaitDeliveries()

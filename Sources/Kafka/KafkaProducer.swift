@@ -21,7 +21,8 @@ public final class KafkaProducer: Service, Sendable {
     private let pollThread: PollThread
     private let configuration: KafkaProducerConfiguration
     private let logger: Logger
-    private let state = Mutex<Bool>(false)  // shut down
+    /// Set once by `shutdown()`; read for every message sent.
+    private let isShutDown = Atomic<Bool>(false)
 
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
         let tracker = DeliveryTracker()
@@ -98,7 +99,7 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     private func enqueue(_ message: KafkaProducerMessage, opaque: UnsafeMutableRawPointer?) -> rd_kafka_resp_err_t {
-        if state.withLock({ $0 }) { return RD_KAFKA_RESP_ERR__DESTROY }
+        if isShutDown.load(ordering: .acquiring) { return RD_KAFKA_RESP_ERR__DESTROY }
         var headers: OpaquePointer? = nil
         if !message.headers.isEmpty {
             headers = rd_kafka_headers_new(message.headers.count)
@@ -153,11 +154,7 @@ public final class KafkaProducer: Service, Sendable {
     /// Flushes what was accepted (up to `shutdownFlushTimeout`), fails whatever could not be
     /// delivered in time, stops polling and destroys the client. Idempotent.
     public func shutdown() async {
-        let already = state.withLock { s -> Bool in
-            defer { s = true }
-            return s
-        }
-        if already { return }
+        if isShutDown.exchange(true, ordering: .acquiringAndReleasing) { return }
         let client = self.client
         let ms = Int32(clamping: configuration.shutdownFlushTimeout.milliseconds)
         let logger = self.logger
@@ -240,25 +237,20 @@ public final class KafkaDeliveryReceipt: Sendable {
 /// Counts messages in flight and collects failures; called from librdkafka's delivery callback.
 final class DeliveryTracker: Sendable {
     private struct State {
-        var inFlight = 0
         var failures: [KafkaDeliveryFailure] = []
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
+    /// Messages enqueued and not yet reported. An atomic, not part of `state`: the sending task and
+    /// librdkafka's poll thread change it for every message, and a shared lock made them wait on
+    /// each other; the lock is taken only when the count reaches zero or a delivery fails.
+    private let count = Atomic<Int>(0)
     private let state = Mutex(State())
 
-    var inFlight: Int { state.withLock { $0.inFlight } }
+    var inFlight: Int { count.load(ordering: .sequentiallyConsistent) }
 
-    func willSend() { state.withLock { $0.inFlight += 1 } }
+    func willSend() { count.wrappingAdd(1, ordering: .sequentiallyConsistent) }
 
-    func didNotSend() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.inFlight -= 1
-            guard s.inFlight == 0 else { return [] }
-            defer { s.waiters = [] }
-            return s.waiters
-        }
-        for w in waiters { w.resume() }
-    }
+    func didNotSend() { finished(failure: nil) }
 
     func handle(_ message: UnsafePointer<rd_kafka_message_t>) {
         let m = message.pointee
@@ -271,7 +263,6 @@ final class DeliveryTracker: Sendable {
                 topic: name, partition: m.partition,
                 error: KafkaError.from(m.err, code: .delivery, context: "delivery to topic '\(name)'"))
         }
-        var owned = false  // the failure went to a receipt or group
         if let opaque = m._private {
             let owner = Unmanaged<AnyObject>.fromOpaque(opaque).takeRetainedValue()
             if let group = owner as? KafkaDeliveryGroup {
@@ -283,13 +274,20 @@ final class DeliveryTracker: Sendable {
                     receipt.complete(.success(KafkaDeliveryReport(topic: topic(), partition: m.partition, offset: m.offset)))
                 }
             }
-            owned = true
-        }
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.inFlight -= 1
             // Awaited and grouped messages report their failure to their owner; the barrier reports the rest.
-            if let failure, !owned { s.failures.append(failure) }
-            guard s.inFlight == 0, !s.waiters.isEmpty else { return [] }
+            failure = nil
+        }
+        finished(failure: failure)
+    }
+
+    /// One message left the in-flight count; wakes the barrier's waiters when none is left.
+    private func finished(failure: KafkaDeliveryFailure?) {
+        let remaining = count.wrappingSubtract(1, ordering: .sequentiallyConsistent).newValue
+        guard remaining == 0 || failure != nil else { return }
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            if let failure { s.failures.append(failure) }
+            // Read again under the lock: a message sent meanwhile keeps the waiters waiting for its report.
+            guard !s.waiters.isEmpty, count.load(ordering: .sequentiallyConsistent) == 0 else { return [] }
             defer { s.waiters = [] }
             return s.waiters
         }
@@ -299,7 +297,7 @@ final class DeliveryTracker: Sendable {
     func waitForNoneInFlight() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { s -> Bool in
-                if s.inFlight == 0 { return true }
+                if count.load(ordering: .sequentiallyConsistent) == 0 { return true }
                 s.waiters.append(c)
                 return false
             }
