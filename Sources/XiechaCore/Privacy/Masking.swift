@@ -7,19 +7,30 @@ public enum Masking {
     /// is not 18 characters is masked entirely except its first and last character (and
     /// completely when shorter than 4), so a malformed number never leaks either.
     public static func maskIDNumber(_ id: String) -> String {
-        let chars = Array(id.unicodeScalars)
-        if chars.count == 18 {
-            var s = String.UnicodeScalarView(chars[0..<4])
-            s.append(contentsOf: "**********".unicodeScalars)
-            s.append(contentsOf: chars[14..<18])
-            return String(s)
+        var id = id
+        // Every valid ID number is ASCII: mask its bytes without building an array of scalars (this runs for every
+        // alert message).
+        let ascii: String? = id.withUTF8 { u -> String? in
+            guard u.allSatisfy({ $0 < 0x80 }) else { return nil }
+            let n = u.count
+            guard n >= 4 else { return String(repeating: "*", count: n) }
+            return String(unsafeUninitializedCapacity: n) { out in
+                let keep = n == 18 ? 4 : 1
+                for k in 0..<n { out[k] = k < keep || k >= n - keep ? u[k] : star }
+                return n
+            }
         }
+        if let ascii { return ascii }
+        let chars = Array(id.unicodeScalars)
         guard chars.count >= 4 else { return String(repeating: "*", count: chars.count) }
-        var s = String.UnicodeScalarView([chars[0]])
-        s.append(contentsOf: String(repeating: "*", count: chars.count - 2).unicodeScalars)
-        s.append(chars[chars.count - 1])
+        let keep = chars.count == 18 ? 4 : 1
+        var s = String.UnicodeScalarView(chars[0..<keep])
+        s.append(contentsOf: String(repeating: "*", count: chars.count - 2 * keep).unicodeScalars)
+        s.append(contentsOf: chars[(chars.count - keep)...])
         return String(s)
     }
+
+    private static let star = UInt8(ascii: "*")
 
     /// `王芳` → `王*`, `欧阳娜娜` → `欧***`: the first character and one star per remaining
     /// character. A one-character name still gets one star (`王` → `王*`), so a full name never

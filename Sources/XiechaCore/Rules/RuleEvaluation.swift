@@ -78,8 +78,8 @@ extension CrosscheckEngine {
 
         if raised.isEmpty && s.alerts.isEmpty { return }
         let subject = AlertSubject(
-            personRef: s.personRef, maskedId: RulesPrivacy.maskId(person.idNumber),
-            maskedName: RulesPrivacy.maskName(person.name))
+            personRef: s.personRef, maskedId: Masking.maskIDNumber(person.idNumber),
+            maskedName: Masking.maskName(person.name))
         merge(
             &s, raised: raised, at: instant, subject: subject, community: community, street: street,
             foldedNow: foldedNow, changes: &changes)

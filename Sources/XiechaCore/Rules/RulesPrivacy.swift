@@ -1,61 +1,13 @@
 import Crypto
 
-/// Masking, keyed person references and alert ids used by the rules.
+/// Keyed person references and alert ids used by the rules (masking is `Masking`, Privacy/).
 ///
 /// `personRef` gives exactly `PersonRefKey.personRef` (Privacy/) — HMAC-SHA256, lowercase hex —
-/// but keeps the keyed HMAC state prepared once per engine (`PersonRefHasher`), which is about
-/// six times cheaper per person than building the key for every call.
-///
-/// `maskId` / `maskName` are the rules' own: they agree with `Masking.maskIDNumber` /
-/// `Masking.maskName` on every 18-character ID number and every name of two or more characters
-/// (all that intake lets through), and differ only on malformed input: an ID of exactly 3
-/// characters (`a*c` here, `***` there) and a one-character name (kept whole here, `王*` there).
-/// The tests pin both the agreement and these differences.
+/// with the keyed HMAC state prepared once (`PersonRefHasher`).
 enum RulesPrivacy {
     /// HMAC-SHA256 of the ID number with `secret`, lowercase hex (= `PersonRefKey.personRef`).
     static func personRef(idNumber: String, secret: [UInt8]) -> String {
         PersonRefHasher(secret: secret).personRef(idNumber: idNumber)
-    }
-
-    private static let star = UInt8(ascii: "*")
-
-    /// First 4 + 10 stars + last 4 for an 18-character ID (`4211**********002X`); shorter
-    /// strings keep at most their first and last character. Counts `Character`s, like the
-    /// original; ASCII input (every valid ID number) takes a byte-level path.
-    static func maskId(_ id: String) -> String {
-        var id = id
-        let ascii: String? = id.withUTF8 { u -> String? in
-            guard u.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else { return nil }  // CR LF is one Character
-            let n = u.count
-            if n == 18 {
-                return String(unsafeUninitializedCapacity: 18) { out in
-                    for k in 0..<4 { out[k] = u[k] }
-                    for k in 4..<14 { out[k] = star }
-                    for k in 14..<18 { out[k] = u[k] }
-                    return 18
-                }
-            }
-            guard n > 2 else { return String(repeating: "*", count: n) }
-            return String(unsafeUninitializedCapacity: n) { out in
-                out[0] = u[0]
-                for k in 1..<(n - 1) { out[k] = star }
-                out[n - 1] = u[n - 1]
-                return n
-            }
-        }
-        if let ascii { return ascii }
-        let chars = Array(id)
-        if chars.count == 18 { return String(chars[0..<4]) + "**********" + String(chars[14..<18]) }
-        guard chars.count > 2 else { return String(repeating: "*", count: chars.count) }
-        return String(chars[0]) + String(repeating: "*", count: chars.count - 2) + String(chars[chars.count - 1])
-    }
-
-    /// First character + one star per remaining character (`王芳` → `王*`).
-    static func maskName(_ name: String) -> String {
-        guard let first = name.first else { return "" }
-        let count = name.count
-        // Always at least one star: a one-character name must not appear in full (DESIGN.md "Security and privacy").
-        return String(first) + String(repeating: "*", count: Swift.max(1, count - 1))
     }
 
     /// Deterministic alert id: SHA-256 of rule, person (by `personRef`, never the raw ID) and
