@@ -14,40 +14,41 @@ import Synchronization
 /// reported once, to the worker that owns those offsets.
 public final class KafkaDeliveryGroup: Sendable {
     private struct State {
-        var inFlight = 0
-        var sealed = false
         var failures: [KafkaDeliveryFailure] = []
         var waiters: [CheckedContinuation<Void, Never>] = []
-        var isComplete: Bool { sealed && inFlight == 0 }
         mutating func takeWaiters() -> [CheckedContinuation<Void, Never>] {
             defer { waiters = [] }
             return waiters
         }
     }
+    /// Messages sent and not yet reported, and whether the sender sealed the group: atomics, because the
+    /// sending task and the producer's poll thread change the count for every message; the lock is taken
+    /// only when the group may have completed, or a delivery failed.
+    private let count = Atomic<Int>(0)
+    private let sealed = Atomic<Bool>(false)
     private let state = Mutex(State())
 
     public init() {}
 
     /// No more messages will be sent in this group.
     public func seal() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.sealed = true
-            return s.isComplete ? s.takeWaiters() : []
-        }
-        for w in waiters { w.resume() }
+        sealed.store(true, ordering: .sequentiallyConsistent)
+        wakeIfComplete()
     }
 
     /// Sealed, and every message in it acknowledged or failed. Does not wait.
-    public var isComplete: Bool { state.withLock { $0.isComplete } }
+    public var isComplete: Bool {
+        sealed.load(ordering: .sequentiallyConsistent) && count.load(ordering: .sequentiallyConsistent) == 0
+    }
 
     /// Messages of this group not yet acknowledged.
-    public var inFlightCount: Int { state.withLock { $0.inFlight } }
+    public var inFlightCount: Int { count.load(ordering: .sequentiallyConsistent) }
 
     /// Waits until the group is sealed and complete, then throws its failures, if any.
     public func awaitDeliveries() async throws(KafkaDeliveryFailures) {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { s -> Bool in
-                if s.isComplete { return true }
+                if isComplete { return true }
                 s.waiters.append(c)
                 return false
             }
@@ -62,15 +63,21 @@ public final class KafkaDeliveryGroup: Sendable {
         if !failures.isEmpty { throw KafkaDeliveryFailures(failures: failures) }
     }
 
-    func willSend() { state.withLock { $0.inFlight += 1 } }
+    func willSend() { count.wrappingAdd(1, ordering: .sequentiallyConsistent) }
 
     /// A message of the group was delivered (`failure == nil`), failed, or was never enqueued
     /// (`failure == nil`, the caller already got the error).
     func finished(_ failure: KafkaDeliveryFailure?) {
+        if let failure { state.withLock { $0.failures.append(failure) } }
+        let remaining = count.wrappingSubtract(1, ordering: .sequentiallyConsistent).newValue
+        // `seal()` stores `sealed` before it reads the count, this decrements before it reads `sealed`:
+        // whichever comes second sees the group complete.
+        if remaining == 0, sealed.load(ordering: .sequentiallyConsistent) { wakeIfComplete() }
+    }
+
+    private func wakeIfComplete() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.inFlight -= 1
-            if let failure { s.failures.append(failure) }
-            return s.isComplete ? s.takeWaiters() : []
+            isComplete ? s.takeWaiters() : []
         }
         for w in waiters { w.resume() }
     }
