@@ -23,7 +23,7 @@ public final class SQLiteStateStore: StateStore {
     /// Checkpoints the WAL off the writer's thread (file stores only).
     private let checkpointer: SQLiteWALCheckpointer?
 
-    /// Page cache of the writer connection, KiB: holds the hot indexes (processed ids, alert ids, persons).
+    /// Page cache of the writer connection, KiB: the B-tree pages its upserts descend through and update.
     static let writerCacheKiB = 65_536
     /// WAL pages (4 KiB) after which a background checkpoint copies them into the database file.
     static let walCheckpointPages: Int32 = 8_192
@@ -57,8 +57,7 @@ public final class SQLiteStateStore: StateStore {
                 try db.execute(sql: pragma)
                 if !db.configuration.readonly {
                     try db.execute(sql: "PRAGMA cache_size = -\(SQLiteStateStore.writerCacheKiB)")
-                    // Replaces wal_autocheckpoint: larger, less frequent checkpoints (a page changed by many
-                    // batches is copied to the file once), run off the writer's thread.
+                    // Replaces wal_autocheckpoint: the same checkpoints, run off the writer's thread.
                     checkpointer.install(on: db)
                 }
             }

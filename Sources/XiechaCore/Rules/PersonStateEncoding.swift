@@ -1,6 +1,6 @@
 /// The persisted forms of `PersonState`.
 ///
-/// **Binary** (`encoded()` / `init(decoding:)`), what the state store keeps. Version 1:
+/// **Binary** (`encoded()` / `init(decoding:)`), what the state store keeps. Version 2:
 ///
 /// ```
 /// "X" 0x02                       magic, format version (1: no checkpoint; still read)
