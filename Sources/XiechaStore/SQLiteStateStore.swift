@@ -21,7 +21,7 @@ public final class SQLiteStateStore: StateStore {
     private let logger: Logger
     private let closed = Mutex(false)
     /// Checkpoints the WAL off the writer's thread (file stores only).
-    private let checkpointer: SQLiteWALCheckpointer?
+    let checkpointer: SQLiteWALCheckpointer?
 
     /// Page cache of the writer connection, KiB: the B-tree pages its upserts descend through and update.
     static let writerCacheKiB = 65_536
@@ -31,7 +31,12 @@ public final class SQLiteStateStore: StateStore {
     static let walForegroundCheckpointPages: Int32 = 65_536
 
     /// Opens (creating if needed) the database at `url`, which must be `.sqlite` or `.sqliteInMemory`.
-    public init(url: StoreURL, logger: Logger) throws(StoreError) {
+    public convenience init(url: StoreURL, logger: Logger) throws(StoreError) {
+        try self.init(url: url, logger: logger, walCheckpointPages: SQLiteStateStore.walCheckpointPages)
+    }
+
+    /// As `init(url:logger:)`, with the WAL size (pages) at which a background checkpoint starts.
+    init(url: StoreURL, logger: Logger, walCheckpointPages: Int32) throws(StoreError) {
         self.name = url.description
         self.logger = logger
         var config = Configuration()
@@ -49,7 +54,7 @@ public final class SQLiteStateStore: StateStore {
         case .sqlite(let path, let synchronous):
             let pragma = "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")"
             let checkpointer = SQLiteWALCheckpointer(
-                path: path, storeName: name, backgroundFrames: SQLiteStateStore.walCheckpointPages,
+                path: path, storeName: name, backgroundFrames: walCheckpointPages,
                 foregroundFrames: SQLiteStateStore.walForegroundCheckpointPages, logger: logger
             )
             self.checkpointer = checkpointer

@@ -28,6 +28,8 @@ final class SQLiteWALCheckpointer: Sendable {
     /// Whether a checkpoint is running, and whether another was asked for meanwhile.
     private let state = Mutex((running: false, again: false))
     private let queue = DispatchQueue(label: "xiecha-store.checkpoint", qos: .utility)
+    /// Background checkpoints that completed (tests read it).
+    private let completed = Atomic<Int>(0)
 
     init(path: String, storeName: String, backgroundFrames: Int32, foregroundFrames: Int32, logger: Logger) {
         self.path = path
@@ -70,6 +72,7 @@ final class SQLiteWALCheckpointer: Sendable {
         while true {
             do {
                 try checkpoint()
+                completed.wrappingAdd(1, ordering: .relaxed)
             } catch {
                 // The writer's foreground checkpoint still bounds the log; say why this one failed.
                 logger.warning(
@@ -99,6 +102,14 @@ final class SQLiteWALCheckpointer: Sendable {
             return opened
         }
         _ = try db.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+    }
+
+    /// Background checkpoints completed so far.
+    var completedCheckpoints: Int { completed.load(ordering: .relaxed) }
+
+    /// Returns once every checkpoint requested so far has run.
+    func idle() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in queue.async { c.resume() } }
     }
 
     /// Waits for a running checkpoint, then closes the connection. Call after the writer is closed.
