@@ -138,8 +138,12 @@ public struct CrosscheckEngine: Sendable {
         if let checkpoint = s.checkpoint, lateEvent.occurredAt > checkpoint.evaluatedAt,
             checkpoint.foldedCount <= s.events.count
         {
-            s.facts = PersonFacts(folding: s.events[..<checkpoint.foldedCount])
-            s.foldedCount = checkpoint.foldedCount
+            // The facts are the fold of the folded events; usually no event was folded after the
+            // checkpoint (only deadlines were evaluated), and the late event sorts after them all.
+            if checkpoint.foldedCount != s.foldedCount {
+                s.facts = PersonFacts(folding: s.events[..<checkpoint.foldedCount])
+                s.foldedCount = checkpoint.foldedCount
+            }
             s.lastEvaluatedAt = checkpoint.evaluatedAt
             s.lastResidence = checkpoint.lastResidence
             s.alerts = checkpoint.alerts
