@@ -122,8 +122,7 @@ public struct CrosscheckEngine: Sendable {
             evaluate(&s, at: instant, foldedNow: s.events[start..<s.foldedCount], changes: &changes)
             s.lastEvaluatedAt = instant
             if s.foldedCount > start {
-                s.checkpoint = TimelineCheckpoint(
-                    evaluatedAt: instant, foldedCount: s.foldedCount, lastResidence: s.lastResidence, alerts: s.alerts)
+                s.checkpoint = TimelineCheckpoint(evaluatedAt: instant, lastResidence: s.lastResidence, alerts: s.alerts)
             }
         }
         s.horizon = max(s.horizon ?? horizon, horizon)
@@ -135,15 +134,9 @@ public struct CrosscheckEngine: Sendable {
     /// consumers from the old published set to the new one.
     private func replay(_ s: inout PersonState, until horizon: Timestamp, lateEvent: PersonEvent) -> [AlertMessage] {
         let published = s.publishedAlerts
-        if let checkpoint = s.checkpoint, lateEvent.occurredAt > checkpoint.evaluatedAt,
-            checkpoint.foldedCount <= s.events.count
-        {
-            // The facts are the fold of the folded events; usually no event was folded after the
-            // checkpoint (only deadlines were evaluated), and the late event sorts after them all.
-            if checkpoint.foldedCount != s.foldedCount {
-                s.facts = PersonFacts(folding: s.events[..<checkpoint.foldedCount])
-                s.foldedCount = checkpoint.foldedCount
-            }
+        if let checkpoint = s.checkpoint, lateEvent.occurredAt > checkpoint.evaluatedAt {
+            // No event was folded after the checkpoint (only deadlines were evaluated), and the late
+            // event sorts after every folded one: the facts and folded count stand as they are.
             s.lastEvaluatedAt = checkpoint.evaluatedAt
             s.lastResidence = checkpoint.lastResidence
             s.alerts = checkpoint.alerts

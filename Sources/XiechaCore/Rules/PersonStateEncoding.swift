@@ -11,7 +11,7 @@
 /// Body: idNumber, personRef; horizon, lastEvaluatedAt, nextDeadline (optional instants);
 /// foldedCount; the events (each without `person.idNumber`, which is the state's); lastResidence;
 /// alerts and retracted (sorted by alertId, so equal states give equal bytes); since version 2 the
-/// checkpoint (0, or 1 then evaluatedAt, foldedCount, lastResidence as above, alerts). Integers are
+/// checkpoint (0, or 1 then evaluatedAt, lastResidence as above, alerts). Integers are
 /// LEB128 varints (signed ones zig-zag), enums one byte (their index in `allCases`), dates days
 /// since 1970-01-01, instants epoch milliseconds. `facts` is not stored: decoding folds
 /// `events[..<foldedCount]` again, which is what it always equals.
@@ -35,7 +35,6 @@ extension PersonState {
         if let checkpoint {
             w.byte(1)
             w.instant(checkpoint.evaluatedAt)
-            w.varint(UInt64(checkpoint.foldedCount))
             w.residenceMark(checkpoint.lastResidence)
             w.alerts(checkpoint.alerts)
         } else {
@@ -64,11 +63,8 @@ extension PersonState {
         alerts = try r.alerts()
         retracted = try r.alerts()
         if r.version >= 2, try r.byte() == 1 {
-            let at = try r.instant()
-            let count = try r.count()
-            guard count <= folded else { throw .malformed("checkpoint beyond the folded events") }
             checkpoint = TimelineCheckpoint(
-                evaluatedAt: at, foldedCount: count, lastResidence: try r.residenceMark(), alerts: try r.alerts())
+                evaluatedAt: try r.instant(), lastResidence: try r.residenceMark(), alerts: try r.alerts())
         }
         guard r.atEnd else { throw .malformed("trailing bytes") }
         refold()
@@ -109,9 +105,7 @@ extension PersonState {
         retracted = try c.decode([String: AlertMessage].self, forKey: .retracted)
         nextDeadline = try c.decodeIfPresent(Timestamp.self, forKey: .nextDeadline)
         checkpoint = try c.decodeIfPresent(TimelineCheckpoint.self, forKey: .checkpoint)
-        guard (0...events.count).contains(foldedCount), events.allSatisfy({ $0.person.idNumber == idNumber }),
-            (0...foldedCount).contains(checkpoint?.foldedCount ?? 0)
-        else {
+        guard (0...events.count).contains(foldedCount), events.allSatisfy({ $0.person.idNumber == idNumber }) else {
             throw DecodingError.dataCorrupted(
                 DecodingError.Context(codingPath: [], debugDescription: "inconsistent person state"))
         }

@@ -7,23 +7,19 @@
 /// instead, which gives exactly what a replay from the start would, because evaluation up to this instant saw
 /// only the events folded here.
 ///
-/// Valid while every event at or before `evaluatedAt` is among the first `foldedCount` events; the engine drops
-/// it whenever it replays from the start and takes a new one at every event instant it evaluates.
+/// The engine takes one at every event instant it evaluates (the only place events are folded), so the state's
+/// folded events and facts are always those of its checkpoint; it drops the checkpoint whenever an event at or
+/// before `evaluatedAt` makes it replay from the start.
 public struct TimelineCheckpoint: Sendable, Hashable, Codable {
     /// The event instant evaluated last when the checkpoint was taken.
     public var evaluatedAt: Timestamp
-    /// How many of the state's events (a prefix) were folded at that instant.
-    public var foldedCount: Int
     /// Her house at that evaluation.
     public var lastResidence: ResidenceMark?
     /// The timeline's alerts after that evaluation.
     public var alerts: [String: AlertMessage]
 
-    public init(
-        evaluatedAt: Timestamp, foldedCount: Int, lastResidence: ResidenceMark?, alerts: [String: AlertMessage]
-    ) {
+    public init(evaluatedAt: Timestamp, lastResidence: ResidenceMark?, alerts: [String: AlertMessage]) {
         self.evaluatedAt = evaluatedAt
-        self.foldedCount = foldedCount
         self.lastResidence = lastResidence
         self.alerts = alerts
     }

@@ -87,7 +87,7 @@ import Testing
         let s = try #require(state)
         let checkpoint = try #require(s.checkpoint)
         #expect(checkpoint.evaluatedAt == events.map(\.occurredAt).max())
-        #expect(checkpoint.foldedCount == events.count)
+        #expect(s.foldedCount == events.count)
         let decoded = try PersonState(decoding: s.encoded())
         #expect(decoded.checkpoint == checkpoint)
     }
