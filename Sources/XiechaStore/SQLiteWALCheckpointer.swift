@@ -25,8 +25,8 @@ final class SQLiteWALCheckpointer: Sendable {
     private let connection = Mutex<DatabaseQueue?>(nil)
     private let logger: Logger
     private let storeName: String
-    /// Whether a checkpoint is running, and whether another was asked for meanwhile.
-    private let state = Mutex((running: false, again: false))
+    /// A checkpoint is queued and has not started yet.
+    private let pending = Atomic<Bool>(false)
     private let queue = DispatchQueue(label: "xiecha-store.checkpoint", qos: .utility)
     /// Background checkpoints that completed (tests read it).
     private let completed = Atomic<Int>(0)
@@ -54,41 +54,22 @@ final class SQLiteWALCheckpointer: Sendable {
         }
     }
 
-    /// Starts a background checkpoint, or asks the running one to go again when done.
+    /// Queues a background checkpoint unless one is already waiting on the (serial) queue; a request that comes
+    /// while one runs queues the next.
     func request() {
-        let start = state.withLock { s -> Bool in
-            if s.running {
-                s.again = true
-                return false
-            }
-            s.running = true
-            return true
-        }
-        if start { queue.async { self.runUntilQuiet() } }
-    }
-
-    /// Runs on `queue`: checkpoints until no new request came in while it ran.
-    private func runUntilQuiet() {
-        while true {
+        guard !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        queue.async {
+            self.pending.store(false, ordering: .releasing)
             do {
-                try checkpoint()
-                completed.wrappingAdd(1, ordering: .relaxed)
+                try self.checkpoint()
+                self.completed.wrappingAdd(1, ordering: .relaxed)
             } catch {
                 // The writer's foreground checkpoint still bounds the log; say why this one failed.
-                logger.warning(
+                self.logger.warning(
                     "background WAL checkpoint failed",
-                    metadata: ["xiecha.store": "\(storeName)", "error": "\(error)"]
+                    metadata: ["xiecha.store": "\(self.storeName)", "error": "\(error)"]
                 )
             }
-            let again = state.withLock { s -> Bool in
-                if s.again {
-                    s.again = false
-                    return true
-                }
-                s.running = false
-                return false
-            }
-            if !again { return }
         }
     }
 
