@@ -221,6 +221,17 @@ public struct PersonFacts: Sendable, Hashable, Codable {
         return best.map { (residence: $0.0, evidence: $0.1, key: $0.2) }
     }
 
+    /// The house of her permit: among permits not cancelled, the one whose latest event is the
+    /// latest in event time. Moves are judged on this house alone.
+    public var permitResidence: (residence: Residence, evidence: AlertEvidence)? {
+        var best: (Residence, AlertEvidence, EventKey)?
+        for p in permits.values where !p.cancelled {
+            guard let r = p.residence else { continue }
+            if best.map({ $0.2 < p.last }) ?? true { best = (r, p.evidence, p.last) }
+        }
+        return best.map { (residence: $0.0, evidence: $0.1) }
+    }
+
     /// The certificate the rules look at: among those not revoked, the greatest
     /// `(validUntil, issuedOn, certificateNo)`. If any certificate is valid on a day, this one is.
     public var currentCertificate: CertificateOnFile? {

@@ -39,8 +39,10 @@ extension CrosscheckEngine {
             certificateRules(s.facts, day: day, community: community, street: street, into: &raised)
         }
 
-        // moved_in / moved_out: her house changed community (judged on the day of the move).
-        let newMark = current.map { ResidenceMark(residence: $0.residence, evidence: $0.evidence) }
+        // moved_in / moved_out: her permit's house changed community (judged on the day of the move).
+        // Only permits count (DESIGN.md: "an in-scope person's permit changes house"); without a
+        // live permit the last permit house is kept, so a new permit elsewhere is still a move.
+        let newMark = s.facts.permitResidence.map { ResidenceMark(residence: $0.residence, evidence: $0.evidence) } ?? s.lastResidence
         if inScope, let old = s.lastResidence, let new = newMark,
             old.residence.community.code != new.residence.community.code
         {
@@ -178,6 +180,42 @@ extension CrosscheckEngine {
         }
     }
 
+    /// Whether an open alert's own closing condition (DESIGN.md "closed when") holds at `day`.
+    /// An alert that merely stops applying — she turns 50, her permit ends, a certificate passes
+    /// its `validUntil` — stays open until that condition or an office closes it:
+    /// - `certificate_missing`: a valid certificate is on file;
+    /// - `certificate_expiring`: renewed — a valid certificate that is not this one inside its window;
+    /// - `certificate_expired`: renewed — a valid certificate is on file;
+    /// - `marital_status_changed`: a certificate issued on or after the registration;
+    /// - `child_not_on_certificate`: a certificate listing the child.
+    func closingConditionHolds(_ alert: AlertMessage, facts: PersonFacts, personRef: String, day: LocalDate) -> Bool {
+        guard let cert = facts.currentCertificate else { return false }
+        switch alert.type {
+        case .certificateMissing, .certificateExpired:
+            return cert.isValid(on: day)
+        case .certificateExpiring:
+            guard cert.isValid(on: day) else { return false }
+            let sameCertificate =
+                RulesPrivacy.alertId(type: .certificateExpiring, personRef: personRef, subject: cert.certificateNo) == alert.alertId
+            return !sameCertificate || cert.validUntil.adding(days: -configuration.expiringWindowDays) > day
+        case .maritalStatusChanged:
+            let registration = facts.registrations.values.first {
+                RulesPrivacy.alertId(type: .maritalStatusChanged, personRef: personRef, subject: $0.certificateNo) == alert.alertId
+            }
+            guard let registration else { return false }
+            return cert.issuedOn >= registration.registeredOn
+        case .childNotOnCertificate:
+            let enrolment = facts.guardianEnrolments.values.first {
+                RulesPrivacy.alertId(type: .childNotOnCertificate, personRef: personRef, subject: PersonFacts.childKey($0.child))
+                    == alert.alertId
+            }
+            guard let enrolment else { return false }
+            return cert.lists(enrolment.child)
+        case .movedIn, .movedOut, .recordConflict, .escalation:
+            return false
+        }
+    }
+
     /// What closes an alert that stops applying at this instant: a certificate folded now, else
     /// any record folded now, else the clock.
     private func closer(_ foldedNow: ArraySlice<PersonEvent>) -> AlertCloser {
@@ -208,18 +246,20 @@ extension CrosscheckEngine {
                 dueBy: wasOpen ? old!.dueBy : Timestamp(millisecondsSinceEpoch: raisedAt.millisecondsSinceEpoch + escalation))
             if message != old { local.append(message) }
         }
+        let day = configuration.localDate(instant)
         for (id, old) in s.alerts where old.status == .open && !seen.contains(id) {
-            if old.type.closesOnlyByAcknowledgement {
+            if closingConditionHolds(old, facts: s.facts, personRef: s.personRef, day: day) {
+                if closerNow == nil { closerNow = closer(foldedNow) }
+                local.append(old.closed(at: instant, by: closerNow!))
+            } else {
+                // Still open: it follows her (subject, and house unless it is a handover to one community).
                 var kept = old
                 kept.subject = subject
-                if old.type == .recordConflict {
+                if old.type != .movedIn && old.type != .movedOut {
                     kept.community = community
                     kept.street = street
                 }
                 if kept != old { local.append(kept) }
-            } else {
-                if closerNow == nil { closerNow = closer(foldedNow) }
-                local.append(old.closed(at: instant, by: closerNow!))
             }
         }
         if local.count > 1 { local.sort { ($0.type, $0.alertId) < ($1.type, $1.alertId) } }

@@ -56,14 +56,18 @@ import XiechaCore
         #expect(r.open(.certificateMissing).map(\.raisedAt) == [RT.midnight("2026-10-15")])
     }
 
-    @Test func agingOutClosesByClock() {
+    /// DESIGN.md closes certificate_missing only when a valid certificate arrives: turning 50
+    /// stops new alerts, it does not close an open one.
+    @Test func agingOutKeepsTheAlertOpenUntilACertificateArrives() {
         let p = RT.person(birth: "1976-11-01")
-        let r = RT.run([RT.permit(p, "r1", at: "2026-09-01", arrival: "2026-09-01")], until: "2026-12-01")
-        let missing = r.all(.certificateMissing)
-        #expect(missing.count == 1)
-        #expect(missing.first?.status == .closed)
-        #expect(missing.first?.closedAt == RT.midnight("2026-11-01"))
-        #expect(missing.first?.closedBy == .clock)
+        let permit = RT.permit(p, "r1", at: "2026-09-01", arrival: "2026-09-01")
+        let r = RT.run([permit], until: "2026-12-01")
+        #expect(r.all(.certificateMissing).map(\.status) == [.open])
+        #expect(r.messages.count == 1)
+        let cert = RT.certificate(p, "c1", at: "2026-12-05", issued: "2026-12-05", validUntil: "2029-12-04")
+        let closed = RT.run([permit, cert], until: "2027-01-01")
+        #expect(closed.all(.certificateMissing).map(\.status) == [.closed])
+        #expect(closed.all(.certificateMissing).first?.closedBy == .record(AlertEvidence(topic: .certificates, recordId: "c1")))
     }
 
     @Test func licenceAndEnrolmentStartTheClockToo() {
@@ -111,7 +115,9 @@ import XiechaCore
         #expect(r.open(.certificateMissing).count == 1)
     }
 
-    @Test func cancelledPermitClosesMissing() {
+    /// A cancelled permit ends her presence (no new alert) but closes nothing: only a valid
+    /// certificate closes certificate_missing, and no alert is ever closed by the clock.
+    @Test func cancelledPermitLeavesMissingOpen() {
         let p = RT.person()
         let r = RT.run(
             [
@@ -119,8 +125,9 @@ import XiechaCore
                 RT.permit(p, "r2", at: "2026-10-20", event: .cancelled, arrival: "2026-09-01"),
             ], until: "2026-11-01")
         let m = r.all(.certificateMissing)
-        #expect(m.map(\.status) == [.closed])
-        #expect(m.first?.closedBy == .record(AlertEvidence(topic: .residencePermits, recordId: "r2")))
+        #expect(m.map(\.status) == [.open])
+        #expect(r.messages.count == 1)
+        #expect(!r.messages.contains { $0.closedBy == .clock })
     }
 
     // MARK: expiring / expired
@@ -136,14 +143,17 @@ import XiechaCore
         #expect(expiring.open(.certificateExpiring).map(\.raisedAt) == [RT.midnight("2026-12-01")])
         let expired = RT.run([cert, permit], until: "2027-01-01")
         #expect(expired.open(.certificateExpired).map(\.raisedAt) == [RT.midnight("2027-01-01")])
-        #expect(expired.all(.certificateExpiring).map(\.status) == [.closed])
+        // Both stay open: each is closed by a renewal only (DESIGN.md "closed when").
+        #expect(expired.all(.certificateExpiring).map(\.status) == [.open])
         #expect(expired.open(.certificateMissing).isEmpty)  // she holds one: it is expired, not missing
         let renewed = RT.certificate(
             p, "c2", at: "2027-01-20", event: .renewed, issued: "2027-01-20", validUntil: "2030-01-19")
         var r = expired
         let out = RT.engine.apply(renewed, to: r.state, now: RT.at("2027-01-20"))
         r.messages += out.messages
-        #expect(out.messages.map(\.type) == [.certificateExpired])
+        #expect(out.messages.map(\.type) == [.certificateExpiring, .certificateExpired])
+        #expect(out.messages.allSatisfy { $0.status == .closed })
+        #expect(r.all(.certificateExpiring).first?.closedBy == .record(AlertEvidence(topic: .certificates, recordId: "c2")))
         #expect(r.all(.certificateExpired).first?.status == .closed)
         #expect(r.all(.certificateExpired).first?.closedBy == .record(AlertEvidence(topic: .certificates, recordId: "c2")))
         #expect(r.open.isEmpty)
@@ -271,6 +281,62 @@ import XiechaCore
                 residence: RT.house("421125-002-001-0202", community: RT.communityB)),
         ])
         #expect(r.messages.isEmpty)
+    }
+
+    /// Moves are judged on her permit's house only (DESIGN.md: "an in-scope person's permit
+    /// changes house across communities").
+    @Test func onlyAPermitChangingHouseIsAMove() {
+        let p = RT.person()
+        let houseB = RT.house("421125-002-001-0202", community: RT.communityB)
+        // No permit: a licence whose address changes is no move.
+        let licences = RT.run([
+            RT.licence(p, "l1", at: "2026-09-01", issued: "2026-09-01"),
+            RT.licence(p, "l2", at: "2026-09-10", issued: "2026-09-01", residence: houseB),
+        ])
+        #expect(licences.all(.movedIn).isEmpty && licences.all(.movedOut).isEmpty)
+        // Permit in A, licence in B, permit cancelled: her permit never changed house.
+        let cancelled = RT.run([
+            RT.permit(p, "r1", at: "2026-09-01", arrival: "2026-09-01"),
+            RT.licence(p, "l1", at: "2026-09-02", issued: "2026-09-02", residence: houseB),
+            RT.permit(p, "r2", at: "2026-09-10", event: .cancelled, arrival: "2026-09-01"),
+        ])
+        #expect(cancelled.all(.movedIn).isEmpty && cancelled.all(.movedOut).isEmpty)
+        // A cancelled permit in A, then a new permit in B: her permit house changed.
+        let replaced = RT.run([
+            RT.permit(p, "r1", at: "2026-09-01", arrival: "2026-09-01"),
+            RT.permit(p, "r2", at: "2026-09-10", event: .cancelled, arrival: "2026-09-01"),
+            RT.permit(p, "r3", at: "2026-09-12", permitNo: "P2", arrival: "2026-09-12", residence: houseB),
+        ])
+        #expect(replaced.open(.movedIn).map(\.community) == [RT.communityB])
+        #expect(replaced.open(.movedOut).map(\.community) == [RT.communityA])
+    }
+
+    /// Each alert closes only on its own "closed when" (DESIGN.md): a withdrawn enrolment or a
+    /// cancelled permit closes nothing; a certificate listing the child, issued after the
+    /// registration, or valid again does.
+    @Test func alertsCloseOnlyOnTheirOwnCondition() {
+        let p = RT.person()
+        let child = ChildRef(idNumber: nil, birthDate: RT.date("2019-05-01"), sex: .male)
+        let base = [
+            RT.permit(p, "r1", at: "2025-01-01", arrival: "2025-01-01"),
+            RT.certificate(p, "c1", at: "2025-01-10", marital: .unmarried, issued: "2025-01-10", validUntil: "2028-01-09"),
+            RT.enrolment(p, "e1", at: "2025-09-01", child: child, enrolled: "2025-09-01"),
+            RT.marriage(p, "m1", at: "2026-05-01", registered: "2026-05-01"),
+        ]
+        let withdrawn = RT.enrolment(p, "e2", at: "2026-06-01", child: child, event: .withdrawn, enrolled: "2025-09-01")
+        let leaving = RT.permit(p, "r2", at: "2026-06-02", event: .cancelled, arrival: "2025-01-01")
+        let r = RT.run(base + [withdrawn, leaving], until: "2026-07-01")
+        #expect(r.all(.childNotOnCertificate).map(\.status) == [.open])
+        #expect(r.all(.maritalStatusChanged).map(\.status) == [.open])
+        // A certificate issued after the registration and listing the child closes both, by that record.
+        let fixed = RT.certificate(
+            p, "c2", at: "2026-07-10", number: "C2", marital: .married, children: [child], issued: "2026-07-10",
+            validUntil: "2029-07-09")
+        let closed = RT.run(base + [withdrawn, leaving, fixed], until: "2026-08-01")
+        for type in [AlertType.childNotOnCertificate, .maritalStatusChanged] {
+            #expect(closed.all(type).map(\.status) == [.closed])
+            #expect(closed.all(type).first?.closedBy == .record(AlertEvidence(topic: .certificates, recordId: "c2")))
+        }
     }
 
     @Test func unknownHouseGoesToUnassigned() {

@@ -102,13 +102,13 @@ enum RT {
 
     static func enrolment(
         _ p: Person, _ recordId: String, at: String, child: ChildRef, relation: SchoolEnrollmentFact.Relation = .mother,
-        enrolled: String, residence: Residence? = house()
+        event: SchoolEnrollmentFact.Event = .enrolled, enrolled: String, residence: Residence? = house()
     ) -> PersonEvent {
         Self.event(
             p, .schoolEnrollments, recordId, at: Self.at(at), role: .guardian, residence: residence,
             .schoolEnrollment(
                 SchoolEnrollmentFact(
-                    event: .enrolled, relation: relation, child: child, schoolCode: "S001", schoolLevel: .primary,
+                    event: event, relation: relation, child: child, schoolCode: "S001", schoolLevel: .primary,
                     enrolledOn: date(enrolled))))
     }
 
