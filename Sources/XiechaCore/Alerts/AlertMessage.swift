@@ -76,8 +76,8 @@ public struct AlertEvidence: Sendable, Hashable, Codable, Comparable {
 /// What closed an alert (`closedBy`):
 /// - `{"kind": "record", "topic", "recordId"}`: a department record (e.g. a valid certificate);
 /// - `{"kind": "office", "office"}`: an office acknowledged or closed it;
-/// - `{"kind": "clock"}`: time passed and the rule no longer applies (her permit ran out,
-///   she turned 50, an expiring certificate became an expired one).
+/// - `{"kind": "clock"}`: written by versions before alerts closed only on their DESIGN.md
+///   condition (time passed and the rule stopped applying); still decoded, never produced now.
 public struct AlertCloser: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable { case record, office, clock }
     public var kind: Kind
@@ -98,7 +98,7 @@ public struct AlertCloser: Sendable, Hashable, Codable {
     }
     /// Closed by an office (code of the community or street office that acted).
     public static func office(_ code: String) -> AlertCloser { AlertCloser(kind: .office, office: code) }
-    /// Closed because the rule stopped applying as time passed.
+    /// Closed because the rule stopped applying as time passed (older versions only).
     public static let clock = AlertCloser(kind: .clock)
 }
 

@@ -21,11 +21,15 @@
 ///   `PersonFacts.currentResidence`), so open alerts follow her when she moves.
 /// - **Scope.** Certificate rules (missing, expiring, expired, marital change, missing child)
 ///   apply on day D only while she is in scope (sex, migrant, age on D) and present: a live
-///   permit, an unrevoked licence or an active enrolment as guardian. When that stops, the alert
-///   closes (`closedBy` = the record that ended it, or `clock`). `moved_in`/`moved_out` need
-///   scope on the day of the move; `record_conflict` applies to everyone. Alerts closed only by
-///   acknowledgement (`moved_*`, `record_conflict`) are never closed by the engine; `moved_*`
-///   stay with the community they were addressed to, `record_conflict` follows her street.
+///   permit, an unrevoked licence or an active enrolment as guardian. Scope and presence decide
+///   when an alert is *raised*; an open alert closes only on its own condition in DESIGN.md's
+///   "closed when" column (a valid certificate, a renewal, a certificate issued after the
+///   registration, a certificate listing the child: `closedBy` = that certificate record), never
+///   because she turned 50, left or the clock passed a date. `moved_in`/`moved_out` need scope on
+///   the day her permit's house changes community; `record_conflict` applies to everyone. Alerts
+///   closed only by acknowledgement (`moved_*`, `record_conflict`) are never closed by the engine;
+///   `moved_*` stay with the community they were addressed to (a handover), every other open
+///   alert follows her house.
 public struct CrosscheckEngine: Sendable {
     public var configuration: RulesConfiguration {
         didSet {
@@ -119,7 +123,7 @@ public struct CrosscheckEngine: Sendable {
                 s.facts.fold(s.events[s.foldedCount])
                 s.foldedCount += 1
             }
-            evaluate(&s, at: instant, foldedNow: s.events[start..<s.foldedCount], changes: &changes)
+            evaluate(&s, at: instant, changes: &changes)
             s.lastEvaluatedAt = instant
             if s.foldedCount > start {
                 s.checkpoint = TimelineCheckpoint(evaluatedAt: instant, lastResidence: s.lastResidence, alerts: s.alerts)

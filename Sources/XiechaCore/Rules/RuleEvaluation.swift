@@ -20,8 +20,7 @@ extension CrosscheckEngine {
     /// Evaluates every rule at `instant` on the facts folded so far, merges the verdicts into the
     /// timeline's alerts and appends each change to `changes`.
     func evaluate(
-        _ s: inout PersonState, at instant: Timestamp, foldedNow: ArraySlice<PersonEvent>,
-        changes: inout [AlertMessage]
+        _ s: inout PersonState, at instant: Timestamp, changes: inout [AlertMessage]
     ) {
         guard let person = s.facts.person else { return }
         let c = configuration
@@ -84,7 +83,7 @@ extension CrosscheckEngine {
             maskedName: Masking.maskName(person.name))
         merge(
             &s, raised: raised, at: instant, subject: subject, community: community, street: street,
-            foldedNow: foldedNow, changes: &changes)
+            changes: &changes)
     }
 
     /// Whether any two departments' names differ byte for byte (if none do, there is no conflict
@@ -180,7 +179,8 @@ extension CrosscheckEngine {
         }
     }
 
-    /// Whether an open alert's own closing condition (DESIGN.md "closed when") holds at `day`.
+    /// The certificate that meets an open alert's own closing condition (DESIGN.md "closed when")
+    /// at `day`, if any: it is what closes the alert (`closedBy`).
     /// An alert that merely stops applying — she turns 50, her permit ends, a certificate passes
     /// its `validUntil` — stays open until that condition or an office closes it:
     /// - `certificate_missing`: a valid certificate is on file;
@@ -188,8 +188,16 @@ extension CrosscheckEngine {
     /// - `certificate_expired`: renewed — a valid certificate is on file;
     /// - `marital_status_changed`: a certificate issued on or after the registration;
     /// - `child_not_on_certificate`: a certificate listing the child.
-    func closingConditionHolds(_ alert: AlertMessage, facts: PersonFacts, personRef: String, day: LocalDate) -> Bool {
-        guard let cert = facts.currentCertificate else { return false }
+    func closingCertificate(for alert: AlertMessage, facts: PersonFacts, personRef: String, day: LocalDate)
+        -> CertificateOnFile?
+    {
+        guard let cert = facts.currentCertificate else { return nil }
+        return closes(alert, cert, facts: facts, personRef: personRef, day: day) ? cert : nil
+    }
+
+    private func closes(
+        _ alert: AlertMessage, _ cert: CertificateOnFile, facts: PersonFacts, personRef: String, day: LocalDate
+    ) -> Bool {
         switch alert.type {
         case .certificateMissing, .certificateExpired:
             return cert.isValid(on: day)
@@ -216,21 +224,11 @@ extension CrosscheckEngine {
         }
     }
 
-    /// What closes an alert that stops applying at this instant: a certificate folded now, else
-    /// any record folded now, else the clock.
-    private func closer(_ foldedNow: ArraySlice<PersonEvent>) -> AlertCloser {
-        let chosen = foldedNow.last { $0.source == .certificates } ?? foldedNow.last
-        guard let chosen else { return .clock }
-        return .record(AlertEvidence(topic: chosen.source, recordId: chosen.recordId))
-    }
-
     /// Turns this instant's verdicts into alert messages on the timeline.
     private func merge(
         _ s: inout PersonState, raised: [RaisedAlert], at instant: Timestamp, subject: AlertSubject,
-        community: CommunityRef, street: StreetRef?, foldedNow: ArraySlice<PersonEvent>,
-        changes: inout [AlertMessage]
+        community: CommunityRef, street: StreetRef?, changes: inout [AlertMessage]
     ) {
-        var closerNow: AlertCloser?
         var local: [AlertMessage] = []
         var seen = Set<String>()
         let escalation = Int64(configuration.escalationDays) * 86_400_000
@@ -248,9 +246,8 @@ extension CrosscheckEngine {
         }
         let day = configuration.localDate(instant)
         for (id, old) in s.alerts where old.status == .open && !seen.contains(id) {
-            if closingConditionHolds(old, facts: s.facts, personRef: s.personRef, day: day) {
-                if closerNow == nil { closerNow = closer(foldedNow) }
-                local.append(old.closed(at: instant, by: closerNow!))
+            if let cert = closingCertificate(for: old, facts: s.facts, personRef: s.personRef, day: day) {
+                local.append(old.closed(at: instant, by: .record(cert.evidence)))
             } else {
                 // Still open: it follows her (subject, and house unless it is a handover to one community).
                 var kept = old
