@@ -10,8 +10,9 @@ struct SimulateCommand: AsyncParsableCommand {
         discussion: """
             Each input line is {"topic": "<topic name>", "timestamp": "<ISO-8601>", "value": {...}} \
             (a tombstone on ref.address-directory.v1 has "value": null and a "key"; a string value is \
-            taken as raw message text). The clock is the latest timestamp read; deadlines fire in \
-            event time. Alert messages go to stdout and dead letters to stderr, one JSON object per \
+            taken as raw message text; a timestamp without a zone is local time). Records are \
+            validated as they are read and applied in timestamp order, so the order of the lines \
+            does not change the alerts; deadlines fire in event time. Alert messages go to stdout and dead letters to stderr, one JSON object per \
             line. Exit status 0 when the input was read, even with dead letters.
             """
     )

@@ -21,10 +21,17 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Parses ISO-8601 / RFC 3339: `2026-09-01T08:00:00Z`, `2026-09-01T08:00:00.123+08:00`,
     /// or a bare date `2026-09-01` (taken as midnight UTC).
     public init?(iso string: some StringProtocol) {
+        self.init(iso: string, zonelessUTCOffsetSeconds: nil)
+    }
+
+    /// As `init?(iso:)`, but a date-time without a zone (`2026-09-01T08:00:00`) and a bare date
+    /// are read in the zone `zonelessUTCOffsetSeconds` east of UTC (a local time) when it is given;
+    /// without it a zone is required and a bare date is midnight UTC.
+    public init?(iso string: some StringProtocol, zonelessUTCOffsetSeconds: Int?) {
         let u = Array(string.utf8)
         guard u.count >= 10, let date = LocalDate(iso: String(decoding: u[0..<10], as: UTF8.self)) else { return nil }
         if u.count == 10 {
-            self.init(startOf: date, utcOffsetSeconds: 0)
+            self.init(startOf: date, utcOffsetSeconds: zonelessUTCOffsetSeconds ?? 0)
             return
         }
         guard u.count >= 19, u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: " "),
@@ -55,8 +62,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             for _ in digits..<3 where digits < 3 { millis *= 10 }
         }
         var offset = 0
-        guard i < u.count else { return nil }  // a zone is required
-        if u[i] == UInt8(ascii: "Z") || u[i] == UInt8(ascii: "z") {
+        if i == u.count {
+            guard let local = zonelessUTCOffsetSeconds else { return nil }  // a zone is required
+            offset = local
+        } else if u[i] == UInt8(ascii: "Z") || u[i] == UInt8(ascii: "z") {
             i += 1
         } else if u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
             let sign = u[i] == UInt8(ascii: "-") ? -1 : 1

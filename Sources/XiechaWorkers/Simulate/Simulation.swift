@@ -7,13 +7,16 @@ import XiechaStore
 ///
 /// - Intake is `IntakeProcessor`, crosscheck is `CrosscheckProcessor`: the same code the Kafka
 ///   workers run, so simulate shows what production would publish.
-/// - **Event time.** The clock is the greatest record timestamp seen so far. Before a record at
-///   `t` later than the clock is applied, every deadline due *before* `t` fires (earliest first),
-///   so the output is chronological; deadlines due exactly at `t` fire after the record, as the
-///   engine folds all events of an instant before evaluating it. A record older than the clock
-///   is applied at the clock (the engine replays that person's timeline). `finish()` fires what
-///   is due at the clock and, with `until`, everything up to `until` 00:00 in the jurisdiction's
-///   zone (`RulesConfiguration.utcOffsetSeconds`).
+/// - **Event time.** Intake runs as lines are read (validation, dead letters, house resolution
+///   with the directory as it stands at that line); crosscheck runs in `finish()`, on the valid
+///   records in timestamp order (equal timestamps in file order), so the alerts do not depend on
+///   the order of the input lines: a certificate listed before or after the permit, any
+///   permutation of the lines, gives the same alert messages. The clock is the timestamp of the
+///   records being applied. Before the records at `t`, every deadline due before `t` fires
+///   (earliest first, across persons), so the output is chronological; the records at `t` are
+///   all folded before `t` is evaluated, together with the deadlines due exactly at `t` (as the
+///   engine folds all events of an instant before evaluating it). Then, with `until`, everything
+///   up to `until` 00:00 in the jurisdiction's zone (`RulesConfiguration.utcOffsetSeconds`) fires.
 /// - Directory lines (`ref.address-directory.v1`) update the address directory that intake
 ///   resolves houses with, from the moment they are read.
 /// - **Output.** Every alert message goes to `alerts`, in order. Every record that fails
@@ -66,6 +69,8 @@ public final class Simulation {
     private let deadLetters: (DeadLetter) -> Void
     private var lineNumber = 0
     private var clock: Timestamp?
+    /// Person events of the valid records read so far, applied in event time by `finish()`.
+    private var pending: [(timestamp: Timestamp, events: [PersonEvent])] = []
     private var commitsSinceDrain = 0
 
     /// - Parameters:
@@ -106,7 +111,7 @@ public final class Simulation {
         summary.lines += 1
 
         let input: SimulationInputLine
-        switch SimulationInputLine.parse(line) {
+        switch SimulationInputLine.parse(line, localUTCOffsetSeconds: options.rules.utcOffsetSeconds) {
         case .success(let l):
             input = l
         case .failure(let m):
@@ -117,7 +122,6 @@ public final class Simulation {
             return
         }
 
-        let now = try await moveClock(to: input.timestamp)
         if input.topic == .addressDirectory {
             if let reason = directory.apply(key: input.key, value: input.value) {
                 var recordId: String?
@@ -139,17 +143,14 @@ public final class Simulation {
                     value: input.value))
         case .events(let events):
             summary.records += 1
-            let outcome = try await processor.process(events, now: now)
-            summary.events += outcome.applied
-            summary.duplicateEvents += outcome.duplicates
-            emit(outcome.messages)
-            try await drainOutboxPeriodically()
+            pending.append((input.timestamp, events))
         }
     }
 
-    /// Fires what is due at the clock and, with `until`, every deadline up to `until` 00:00.
+    /// Applies the records read, in event time, then fires every deadline up to `until` 00:00.
     @discardableResult
     public func finish() async throws -> Summary {
+        try await applyPending()
         var target = clock
         if let until = options.until {
             let u = options.rules.startOf(until)
@@ -164,13 +165,31 @@ public final class Simulation {
         return summary
     }
 
-    /// The clock after `t`: deadlines due before `t` fire first.
-    private func moveClock(to t: Timestamp) async throws -> Timestamp {
-        if let c = clock, t <= c { return c }
-        let justBefore = Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch - 1)
-        if clock != nil { try await advance(to: justBefore) }
-        clock = t
-        return t
+    /// Applies the pending records in timestamp order (stable: equal timestamps in file order).
+    /// The records of one instant `t` are applied with the clock just before `t`, so none of them
+    /// is evaluated alone: `t` is evaluated once all are folded, when the clock next moves.
+    private func applyPending() async throws {
+        let records = pending.enumerated().sorted {
+            ($0.element.timestamp, $0.offset) < ($1.element.timestamp, $1.offset)
+        }.map(\.element)
+        pending = []
+        var i = 0
+        while i < records.count {
+            let t = records[i].timestamp
+            var events: [PersonEvent] = []
+            while i < records.count, records[i].timestamp == t {
+                events += records[i].events
+                i += 1
+            }
+            let justBefore = Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch - 1)
+            try await advance(to: justBefore)
+            let outcome = try await processor.process(events, now: justBefore)
+            summary.events += outcome.applied
+            summary.duplicateEvents += outcome.duplicates
+            emit(outcome.messages)
+            try await drainOutboxPeriodically()
+            clock = t
+        }
     }
 
     /// Fires every deadline up to `target` in time order across persons: one step per distinct

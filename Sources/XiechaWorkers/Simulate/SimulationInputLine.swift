@@ -9,8 +9,9 @@ import XiechaCore
 ///   so a record that is not JSON at all can be simulated: `"value": "{not json"`. `null` is a
 ///   null value (a tombstone on `ref.address-directory.v1`, with the house in `key`).
 /// - `key` (optional) is the Kafka key; only the address directory uses it.
-/// - `timestamp` is the record's event time (RFC 3339 with a zone, or a bare `YYYY-MM-DD` taken
-///   as midnight UTC).
+/// - `timestamp` is the record's event time: ISO-8601 with a zone (`2026-09-01T10:00:00+08:00`),
+///   or local time in the jurisdiction's zone without one (`2026-09-01T10:00:00`, and a bare
+///   `2026-09-01` is local midnight) — deadlines are local calendar days, so are these.
 public struct SimulationInputLine: Sendable, Hashable {
     public var topic: Topic
     public var timestamp: Timestamp
@@ -38,7 +39,8 @@ public struct SimulationInputLine: Sendable, Hashable {
     public static let acceptedTopics: [Topic] = Topic.departmentFeeds + [.addressDirectory]
 
     /// Parses one input line (without its line terminator).
-    public static func parse(_ line: [UInt8]) -> Result<SimulationInputLine, Malformed> {
+    /// - Parameter localUTCOffsetSeconds: the jurisdiction's zone, for timestamps without one.
+    public static func parse(_ line: [UInt8], localUTCOffsetSeconds: Int) -> Result<SimulationInputLine, Malformed> {
         let root: JSONValue
         do {
             root = try JSONParser.parse(line)
@@ -86,8 +88,8 @@ public struct SimulationInputLine: Sendable, Hashable {
         case nil, .null?:
             return fail(DeadLetterReason(.missingField, path: "timestamp", detail: "input line has no timestamp"))
         case .string(let s)?:
-            guard let t = Timestamp(iso: s.trimmingASCIISpaces()) else {
-                return fail(DeadLetterReason(.invalidDate, path: "timestamp", detail: "not an RFC 3339 timestamp"))
+            guard let t = Timestamp(iso: s.trimmingASCIISpaces(), zonelessUTCOffsetSeconds: localUTCOffsetSeconds) else {
+                return fail(DeadLetterReason(.invalidDate, path: "timestamp", detail: "not an ISO-8601 date-time"))
             }
             timestamp = t
         case let other?:

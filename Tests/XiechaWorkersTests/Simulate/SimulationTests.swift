@@ -73,6 +73,49 @@ struct SimulateEventTimeTests {
         #expect(late.deadLetters.isEmpty)
     }
 
+    /// Another person's later record must not push the clock past her deadline before her own
+    /// earlier certificate is read: simulate applies records in timestamp order, so every
+    /// permutation of the lines gives the same alert messages (here: only B's alert).
+    @Test("any order of the input lines gives the same alerts: records are applied in timestamp order")
+    func lineOrderDoesNotMatter() async throws {
+        let otherId = IDNumber.make(region: "510623", birthDate: LocalDate(iso: "1992-02-02")!, sequence: 222).value
+        let permitA = F.permit("rp-a", at: "2026-09-01T10:00:00+08:00")
+        let permitB = F.permit(
+            "rp-b", at: "2026-10-05T10:00:00+08:00", permitNo: "4211252026100002",
+            person: F.person(id: otherId, name: "王芳", birth: "1992-02-02"), arrival: "2026-09-01")
+        let certA = F.certificate("mc-a", at: "2026-08-20T09:00:00+08:00")
+        // Same instant for one person: permit and certificate stamped alike, in either order.
+        let thirdId = IDNumber.make(region: "510623", birthDate: LocalDate(iso: "1990-03-03")!, sequence: 242).value
+        let third = F.person(id: thirdId, name: "赵敏", birth: "1990-03-03")
+        let permitC = F.permit(
+            "rp-c", at: "2026-11-01T10:00:00+08:00", permitNo: "4211252026110003", person: third, arrival: "2026-09-20")
+        let certC = F.certificate(
+            "mc-c", at: "2026-11-01T10:00:00+08:00", certificateNo: "HB-510623-2026-0009", holder: third)
+        let records = [permitA, permitB, certA, permitC, certC]
+        var outputs: [[AlertMessage]] = []
+        for order in [records, records.reversed(), [certA, permitC, permitB, certC, permitA], [permitB, certC, permitA, permitC, certA]] {
+            let run = try await runSimulation(lines: F.directoryLines + order, until: "2026-12-01")
+            #expect(run.deadLetters.isEmpty)
+            outputs.append(run.alerts)
+        }
+        #expect(outputs[0].map(\.subject.maskedName) == ["王*"])
+        #expect(outputs[0].map(\.status) == [.open])
+        for o in outputs.dropFirst() { #expect(o == outputs[0]) }
+    }
+
+    @Test("a timestamp without a zone is local time in the jurisdiction's zone; a bare date is local midnight")
+    func zonelessTimestamps() async throws {
+        let zoned = try await runSimulation(
+            lines: F.directoryLines + [F.permit("rp-1", at: "2026-09-03T10:00:00+08:00")], until: "2026-10-01")
+        let zoneless = try await runSimulation(
+            lines: F.directoryLines + [F.permit("rp-1", at: "2026-09-03T10:00:00")], until: "2026-10-01")
+        #expect(zoneless.deadLetters.isEmpty)
+        #expect(zoneless.alerts == zoned.alerts)
+        #expect(zoneless.alerts.count == 1)
+        let bare = try await runSimulation(lines: F.directoryLines + [F.permit("rp-1", at: "2026-09-03")])
+        #expect(bare.summary.clock == Timestamp(iso: "2026-09-03T00:00:00+08:00"))
+    }
+
     @Test("an expired certificate's alert is closed by its renewal: same alertId, status closed")
     func expiredClosedByRenewal() async throws {
         let input =
@@ -258,12 +301,12 @@ struct SimulateDeadLetterTests {
     @Test("a line's value is sliced unchanged, whatever the spacing and key order")
     func valueSlice() {
         let line = Array(#"  { "value" : {"a": [1, {"b": "}\"]"}], "c" : null } , "topic":"police.residence-permits.v1", "timestamp":"2026-09-01"}"#.utf8)
-        guard case .success(let parsed) = SimulationInputLine.parse(line) else {
+        guard case .success(let parsed) = SimulationInputLine.parse(line, localUTCOffsetSeconds: RulesConfiguration().utcOffsetSeconds) else {
             Issue.record("not parsed")
             return
         }
         #expect(parsed.value == Array(#"{"a": [1, {"b": "}\"]"}], "c" : null }"#.utf8))
-        #expect(parsed.timestamp == Timestamp(iso: "2026-09-01T00:00:00Z"))
+        #expect(parsed.timestamp == Timestamp(iso: "2026-09-01T00:00:00+08:00"))  // a bare date is local midnight
         #expect(parsed.topic == .residencePermits)
     }
 }
