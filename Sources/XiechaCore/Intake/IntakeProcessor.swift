@@ -54,7 +54,8 @@ public struct IntakeProcessor: Sendable {
         {
             PersonEvent(
                 eventId: PersonEvent.makeEventId(
-                    source: topic, recordId: record.recordId, role: role, idNumber: p.idNumber),
+                    source: topic, recordId: record.recordId, role: role, idNumber: p.idNumber,
+                    content: PersonEvent.contentBytes(person: p.person, residence: residence, fact: fact)),
                 source: topic, recordId: record.recordId, occurredAt: timestamp, role: role, person: p.person,
                 residence: residence, fact: fact)
         }
@@ -131,12 +132,19 @@ public struct IntakeProcessor: Sendable {
 }
 
 extension PersonEvent {
-    /// Deterministic event id: the first 128 bits of SHA-256 over topic, recordId, role and the
-    /// person's normalised ID number, as 32 lowercase hex characters. The ID number is hashed,
-    /// never embedded.
-    public static func makeEventId(source: Topic, recordId: String, role: PersonRole, idNumber: String) -> String {
+    /// Deterministic event id: the first 128 bits of SHA-256 over topic, recordId, role, the
+    /// person's normalised ID number and `content` (what the record says: `contentBytes`), as 32
+    /// lowercase hex characters. The ID number is hashed, never embedded.
+    ///
+    /// The content is part of the id because departments reuse a `recordId` for a later record
+    /// about the same thing (an enrolment's withdrawal, a permit's renewal: edu records are even
+    /// keyed by it); such a record must be applied, not taken for a replay. A replay — the same
+    /// record delivered again, with any timestamp — has the same content and so the same id.
+    public static func makeEventId(
+        source: Topic, recordId: String, role: PersonRole, idNumber: String, content: [UInt8] = []
+    ) -> String {
         var input: [UInt8] = []
-        input.reserveCapacity(128)
+        input.reserveCapacity(128 + content.count)
         input.append(contentsOf: "xiecha.person-event.v1\u{0}".utf8)
         input.append(contentsOf: source.rawValue.utf8)
         input.append(0)
@@ -145,6 +153,72 @@ extension PersonEvent {
         input.append(contentsOf: role.rawValue.utf8)
         input.append(0)
         input.append(contentsOf: idNumber.utf8)
+        if !content.isEmpty {
+            input.append(0)
+            input.append(contentsOf: content)
+        }
         return Hex.lowercase(SHA256.hash(data: input).prefix(16))
+    }
+
+    /// What an event says, as unambiguous bytes for its id: the person's other fields, the house
+    /// and every field of the fact (not the timestamp, not the resolved community, which depends
+    /// on the directory at the time).
+    public static func contentBytes(person: Person, residence: Residence?, fact: Fact) -> [UInt8] {
+        var b: [UInt8] = []
+        b.reserveCapacity(160)
+        func text(_ s: String) {
+            b.append(contentsOf: s.utf8)
+            b.append(0)
+        }
+        func date(_ d: LocalDate?) { text(d.map { String($0.daysSinceEpoch) } ?? "-") }
+        text(person.name)
+        text(person.sex.rawValue)
+        date(person.birthDate)
+        text(person.hukouRegion)
+        text(residence?.houseId ?? "-")
+        switch fact {
+        case .residencePermit(let f):
+            text("permit")
+            text(f.event.rawValue)
+            text(f.permitNo)
+            date(f.arrivalDate)
+            date(f.issuedAt)
+            date(f.validUntil)
+        case .marriageRegistration(let f):
+            text("marriage")
+            text(f.event.rawValue)
+            text(f.certificateNo)
+            date(f.registeredOn)
+        case .businessLicense(let f):
+            text("licence")
+            text(f.event.rawValue)
+            text(f.licenseNo)
+            date(f.issuedOn)
+        case .schoolEnrollment(let f):
+            text("enrolment")
+            text(f.event.rawValue)
+            text(f.relation?.rawValue ?? "-")
+            text(f.child.idNumber ?? "-")
+            date(f.child.birthDate)
+            text(f.child.sex.rawValue)
+            text(f.schoolCode)
+            text(f.schoolLevel.rawValue)
+            date(f.enrolledOn)
+        case .certificate(let f):
+            text("certificate")
+            text(f.event.rawValue)
+            text(f.certificateNo)
+            text(f.maritalStatus.rawValue)
+            text(String(f.children.count))
+            for c in f.children {
+                text(c.idNumber ?? "-")
+                date(c.birthDate)
+                text(c.sex.rawValue)
+            }
+            date(f.issuedOn)
+            date(f.validUntil)
+            date(f.verifiedOn)
+        }
+        return b
     }
 }

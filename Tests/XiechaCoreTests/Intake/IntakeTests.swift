@@ -108,10 +108,34 @@ struct IntakeTests {
             #expect(e.eventId.count == 32)
             #expect(!containsFullIDNumber(e.eventId))
             #expect(e.eventId == PersonEvent.makeEventId(
-                source: e.source, recordId: e.recordId, role: e.role, idNumber: e.person.idNumber))
+                source: e.source, recordId: e.recordId, role: e.role, idNumber: e.person.idNumber,
+                content: PersonEvent.contentBytes(person: e.person, residence: e.residence, fact: e.fact)))
         }
         #expect(PersonEvent.makeEventId(source: .residencePermits, recordId: "r1", role: .permitHolder, idNumber: "1")
             != PersonEvent.makeEventId(source: .residencePermits, recordId: "r2", role: .permitHolder, idNumber: "1"))
+    }
+
+    /// A replay (same record, any timestamp) keeps its id; a later record that reuses the
+    /// recordId (a withdrawal of the enrolment, a renewal of the permit) gets a new one, so it is
+    /// applied instead of being taken for a replay.
+    @Test func reusedRecordIdWithNewContentIsANewEvent() {
+        let enrolled = String(decoding: Fixtures.example(.schoolEnrollments, "enrolled-two-guardians"), as: UTF8.self)
+        let withdrawn = enrolled.replacingOccurrences(of: #""event": "enrolled""#, with: #""event": "withdrawn""#)
+            .replacingOccurrences(of: #""event":"enrolled""#, with: #""event":"withdrawn""#)
+        #expect(withdrawn != enrolled)
+        func ids(_ text: String, at t: Timestamp) -> [String] {
+            guard case .events(let e) = processor.process(
+                topic: .schoolEnrollments, value: Array(text.utf8), timestamp: t, directory: Fixtures.directory)
+            else { return [] }
+            return e.map(\.eventId)
+        }
+        let later = Timestamp(millisecondsSinceEpoch: Fixtures.timestamp.millisecondsSinceEpoch + 86_400_000)
+        let first = ids(enrolled, at: Fixtures.timestamp)
+        #expect(first.count == 3)
+        #expect(ids(enrolled, at: later) == first)
+        let second = ids(withdrawn, at: later)
+        #expect(second.count == 3)
+        #expect(Set(second).isDisjoint(with: first))
     }
 
     @Test func recordLevelReasons() {
