@@ -532,8 +532,8 @@ class Sample:
         v = clone("licenses")
         text = json.dumps(v, ensure_ascii=False, separators=(",", ":"))
         bad("licenses", text[: len(text) // 3])
-        # a bad unified social credit code
-        v = clone("licenses"); v["licenseNo"] = v["licenseNo"][:-1] + ("0" if v["licenseNo"][-1] != "0" else "1"); bad("licenses", v)
+        # a licence number that is not 18 characters
+        v = clone("licenses"); v["licenseNo"] = v["licenseNo"][:-1]; bad("licenses", v)
 
     # -- output --------------------------------------------------------------------------------
     def write(self, out):

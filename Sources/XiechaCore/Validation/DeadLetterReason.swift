@@ -92,9 +92,7 @@ public struct DeadLetterReason: Error, Sendable, Hashable, CustomStringConvertib
         public static let legacy15DigitID = Kind(rawValue: "legacy_15_digit_id")
         public static let idBirthDateMismatch = Kind(rawValue: "id_birthdate_mismatch")
         public static let idSexMismatch = Kind(rawValue: "id_sex_mismatch")
-        /// `houseId` is not `RRRRRR-SSS-CCC-HHHH` (region-street-community-house digits).
-        public static let invalidHouseID = Kind(rawValue: "invalid_house_id")
-        /// `licenseNo` is not a valid 18-character unified social credit code (GB 32100).
+        /// `licenseNo` is not 18 letters or digits (the form of a unified social credit code, GB 32100).
         public static let invalidLicenseNo = Kind(rawValue: "invalid_license_no")
     }
 }

@@ -74,15 +74,4 @@ struct IDNumberTests {
         #expect(RecordDecoder.reason(for: .legacy15Digit, path: "x").code == "legacy_15_digit_id")
         #expect(RecordDecoder.reason(for: .invalidFormat, path: "x").code == "invalid_id_format")
     }
-
-    @Test func creditCode() {
-        let code = CreditCode.make(first17: "92421125MA4F7K3Q0")!
-        #expect(CreditCode.isValid(code))
-        #expect(code.count == 18)
-        for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" where c != code.last {
-            #expect(!CreditCode.isValid(String(code.dropLast()) + String(c)))
-        }
-        #expect(!CreditCode.isValid("92421125MA4F7K3Q0"))
-        #expect(CreditCode.make(first17: "92421125MA4F7K3QI") == nil)  // I is not in the alphabet
-    }
 }

@@ -320,7 +320,7 @@ struct IntakeCorpus: Sendable {
 
     static let creditAlphabet = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
 
-    /// A valid unified social credit code, unique per `k`.
+    /// A licence number in the unified social credit code's form, unique per `k`.
     static func licenseNo(_ k: Int) -> String {
         var n = k
         var tail = ""
@@ -328,7 +328,7 @@ struct IntakeCorpus: Sendable {
             tail = String(creditAlphabet[n % 31]) + tail
             n /= 31
         }
-        return CreditCode.make(first17: "92421125MA" + tail)!
+        return "92421125MA" + tail + "0"
     }
 
     /// The same ID with a wrong check character.
