@@ -1,10 +1,11 @@
 #!/bin/sh
 # Installs what building and testing Xiecha needs on a fresh Debian 12 machine, and nothing
 # when it is already there: librdkafka (headers + pkg-config), kcat, PostgreSQL 15 (tests start
-# a throw-away server), gcc for the C baseline, and Python's jsonschema for the schema checks.
+# a throw-away server), gcc for the C baseline, tzdata (jurisdiction.timeZone names), and Python's
+# jsonschema for the schema checks.
 set -eu
 need=""
-for p in librdkafka-dev pkg-config kcat postgresql gcc; do
+for p in librdkafka-dev pkg-config kcat postgresql gcc tzdata; do
     dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 if [ -n "$need" ]; then

@@ -16,8 +16,8 @@ import Yams
 /// store: "postgres://xiecha@db/xiecha"      # env XIECHA_STORE; or sqlite:PATH
 /// jurisdiction:
 ///   regionPrefixes: ["421125"]              # hukou regions counted as local; env XIECHA_LOCAL_REGIONS (comma-separated)
-///   timeZone: "Asia/Shanghai"
-///   utcOffsetHours: 8
+///   timeZone: "Asia/Shanghai"                # sets the offset (a zone without daylight saving time)
+///   utcOffsetHours: 8                       # or the offset alone; both must agree
 /// privacy:
 ///   personRefSecret: "…"                    # HMAC key of personRef; env XIECHA_PERSON_REF_SECRET
 /// rules:
@@ -103,8 +103,26 @@ public struct XiechaConfiguration: Sendable {
             guard let list = r as? [Any] else { throw ConfigurationError(message: "\(source): 'jurisdiction.regionPrefixes' must be a list") }
             localRegionPrefixes = list.map { String(describing: $0) }
         }
-        if let tz = j["timeZone"] { timeZoneName = String(describing: tz) }
-        if let h = try int(j, "utcOffsetHours", "jurisdiction") { utcOffsetSeconds = h * 3600 }
+        let offsetHours = try int(j, "utcOffsetHours", "jurisdiction")
+        if let h = offsetHours { utcOffsetSeconds = h * 3600 }
+        if let tz = j["timeZone"] {
+            // Deadlines are calendar days in this zone: a name must mean its offset, not be a label.
+            let name = String(describing: tz)
+            guard let zone = TimeZone(identifier: name) else {
+                throw ConfigurationError(message: "\(source): 'jurisdiction.timeZone' \(name) is not a known time zone (e.g. Asia/Shanghai)")
+            }
+            if zone.nextDaylightSavingTimeTransition != nil {
+                throw ConfigurationError(
+                    message: "\(source): 'jurisdiction.timeZone' \(name) has daylight saving time; deadlines need a fixed offset (a zone without DST, or utcOffsetHours alone)")
+            }
+            let seconds = zone.secondsFromGMT()
+            if let h = offsetHours, h * 3600 != seconds {
+                throw ConfigurationError(
+                    message: "\(source): 'jurisdiction.utcOffsetHours' \(h) contradicts 'jurisdiction.timeZone' \(name) (UTC\(seconds >= 0 ? "+" : "")\(Double(seconds) / 3600))")
+            }
+            timeZoneName = name
+            utcOffsetSeconds = seconds
+        }
         let p = try section("privacy")
         if let s = p["personRefSecret"] { personRefSecret = String(describing: s) }
         let r = try section("rules")
