@@ -170,7 +170,10 @@ extension PersonEvent {
             b.append(contentsOf: s.utf8)
             b.append(0)
         }
-        func date(_ d: LocalDate?) { text(d.map { String($0.daysSinceEpoch) } ?? "-") }
+        func date(_ d: LocalDate?) {
+            guard let d else { return text("-") }
+            withUnsafeBytes(of: Int32(truncatingIfNeeded: d.daysSinceEpoch).littleEndian) { b.append(contentsOf: $0) }
+        }
         text(person.name)
         text(person.sex.rawValue)
         date(person.birthDate)
@@ -209,7 +212,7 @@ extension PersonEvent {
             text(f.event.rawValue)
             text(f.certificateNo)
             text(f.maritalStatus.rawValue)
-            text(String(f.children.count))
+            withUnsafeBytes(of: Int32(truncatingIfNeeded: f.children.count).littleEndian) { b.append(contentsOf: $0) }
             for c in f.children {
                 text(c.idNumber ?? "-")
                 date(c.birthDate)
