@@ -58,20 +58,36 @@ public struct CrosscheckEngine: Sendable {
     /// with the clock at `now`: folds it in, evaluates the timeline up to `now` (or the state's
     /// horizon if that is later), and returns the alert messages to publish.
     public func apply(_ event: PersonEvent, to state: consuming PersonState?, now: Timestamp) -> EngineOutcome {
-        var s = (consume state) ?? newState(idNumber: event.person.idNumber)
-        precondition(s.idNumber == event.person.idNumber, "event for another person applied to this state")
-        if s.contains(eventId: event.eventId) {
+        apply(CollectionOfOne(event), to: state, now: now)
+    }
+
+    /// Applies several events about one person at once: all are folded in before the timeline is
+    /// evaluated, so events of one instant are never evaluated one without the other (applied one
+    /// by one, the second of two same-instant events is late and can retract what the first
+    /// published). Events already applied, or repeated in `events`, change nothing.
+    public func apply(_ events: some Collection<PersonEvent>, to state: consuming PersonState?, now: Timestamp) -> EngineOutcome {
+        guard let firstEvent = events.first else {
+            preconditionFailure("apply needs at least one event")
+        }
+        var s = (consume state) ?? newState(idNumber: firstEvent.person.idNumber)
+        var earliest: PersonEvent?
+        for event in events {
+            precondition(s.idNumber == event.person.idNumber, "event for another person applied to this state")
+            if s.contains(eventId: event.eventId) { continue }
+            let key = EventKey(event)
+            var stored = event
+            stored.person.idNumber = s.idNumber  // share one string for every event
+            s.events.insert(stored, at: insertionIndex(of: key, in: s.events))
+            if earliest.map({ key < EventKey($0) }) ?? true { earliest = event }
+        }
+        guard let earliest else {
             let deadline = s.nextDeadline
             return EngineOutcome(state: consume s, messages: [], nextDeadline: deadline)
         }
-        let key = EventKey(event)
-        var stored = event
-        stored.person.idNumber = s.idNumber  // share one string for every event
-        s.events.insert(stored, at: insertionIndex(of: key, in: s.events))
         let target = max(s.horizon ?? now, now)
         let messages: [AlertMessage]
-        if let horizon = s.horizon, event.occurredAt <= horizon {
-            messages = replay(&s, until: target, lateEvent: event)
+        if let horizon = s.horizon, earliest.occurredAt <= horizon {
+            messages = replay(&s, until: target, lateEvent: earliest)
         } else {
             messages = run(&s, until: target)
             if !s.retracted.isEmpty { for m in messages { s.retracted[m.alertId] = nil } }

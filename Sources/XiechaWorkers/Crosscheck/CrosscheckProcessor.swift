@@ -58,6 +58,16 @@ public final class CrosscheckProcessor: Sendable {
         return prepared.outcome
     }
 
+    /// Applies `events` — all of one instant — at clock `now` and commits, each person's events
+    /// folded together before her timeline is evaluated (`xiecha simulate`, which applies its
+    /// input instant by instant). The Kafka worker applies event by event (`process`), so its
+    /// result does not depend on where batches happen to be cut.
+    public func processInstant(_ events: [PersonEvent], now: Timestamp) async throws -> Outcome {
+        let prepared = try await prepare(events, now: now, after: nil, groupingByPerson: true)
+        try await commit(prepared)
+        return prepared.outcome
+    }
+
     /// Applies `events` in order at clock `now` in memory. `previous`, when given, is a batch
     /// prepared earlier whose commit may still be running: its states count as stored, so this
     /// batch can be computed while that one is written (commit them in order).
@@ -66,6 +76,12 @@ public final class CrosscheckProcessor: Sendable {
     /// events stay in order in one slice); the alert messages come back in event order, exactly
     /// as one slice would give them.
     public func prepare(_ events: [PersonEvent], now: Timestamp, after previous: PreparedBatch?) async throws -> PreparedBatch {
+        try await prepare(events, now: now, after: previous, groupingByPerson: false)
+    }
+
+    private func prepare(
+        _ events: [PersonEvent], now: Timestamp, after previous: PreparedBatch?, groupingByPerson: Bool
+    ) async throws -> PreparedBatch {
         guard !events.isEmpty else { return .empty }
         let refs = events.map { engine.personRef(idNumber: $0.person.idNumber) }
         var unique = Set(refs)
@@ -79,13 +95,13 @@ public final class CrosscheckProcessor: Sendable {
         let width = events.count < minimumParallelBatch ? 1 : parallelism
         let slices: [Slice]
         if width == 1 {
-            slices = [try applySlice(Array(events.indices), events, refs, overlay, stored, now)]
+            slices = [try applySlice(Array(events.indices), events, refs, overlay, stored, now, groupingByPerson)]
         } else {
             var members = [[Int]](repeating: [], count: width)
             for (i, key) in refs.enumerated() { members[Int(key.utf8.first ?? 0) % width].append(i) }
             slices = try await withThrowingTaskGroup(of: Slice.self) { group in
                 for indices in members where !indices.isEmpty {
-                    group.addTask { try self.applySlice(indices, events, refs, overlay, stored, now) }
+                    group.addTask { try self.applySlice(indices, events, refs, overlay, stored, now, groupingByPerson) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
@@ -115,28 +131,57 @@ public final class CrosscheckProcessor: Sendable {
     }
 
     /// Applies the events at `indices` (in order): decodes the stored states it needs, runs the
-    /// engine, encodes the new states and the alert payloads.
+    /// engine, encodes the new states and the alert payloads. `groupingByPerson` hands each
+    /// person's events to the engine together (their messages take the place of her first event).
     private func applySlice(
         _ indices: [Int], _ events: [PersonEvent], _ refs: [String], _ known: [String: PersonState],
-        _ stored: [String: XiechaStore.PersonRecord], _ now: Timestamp
+        _ stored: [String: XiechaStore.PersonRecord], _ now: Timestamp, _ groupingByPerson: Bool
     ) throws -> Slice {
         var slice = Slice()
         var states: [String: PersonState] = [:]
-        for i in indices {
-            let e = events[i]
-            let key = refs[i]
-            var state = states.removeValue(forKey: key) ?? known[key]
-            if state == nil, let record = stored[key] { state = try decodeState(key, record) }
-            if let state, state.contains(eventId: e.eventId) {  // processed before
-                states[key] = state
-                continue
-            }
-            slice.applied += 1
-            let outcome = engine.apply(e, to: state, now: now)
+        func state(_ key: String) throws -> PersonState? {
+            if let s = states.removeValue(forKey: key) ?? known[key] { return s }
+            if let record = stored[key] { return try decodeState(key, record) }
+            return nil
+        }
+        func store(_ key: String, _ outcome: EngineOutcome, messagesAt index: Int) {
             states[key] = outcome.state
             slice.touched[key] = outcome.state
             if !outcome.messages.isEmpty {
-                slice.produced.append((i, outcome.messages, outcome.messages.map(\.jsonBytes)))
+                slice.produced.append((index, outcome.messages, outcome.messages.map(\.jsonBytes)))
+            }
+        }
+        if groupingByPerson {
+            var order: [String: Int] = [:]
+            var units: [[Int]] = []
+            for i in indices {
+                if let u = order[refs[i]] { units[u].append(i) } else {
+                    order[refs[i]] = units.count
+                    units.append([i])
+                }
+            }
+            for unit in units {
+                let key = refs[unit[0]]
+                let current = try state(key)
+                var seen = Set<String>()
+                let fresh = unit.filter { !(current?.contains(eventId: events[$0].eventId) ?? false) && seen.insert(events[$0].eventId).inserted }
+                guard !fresh.isEmpty else {  // processed before
+                    if let current { states[key] = current }
+                    continue
+                }
+                slice.applied += fresh.count
+                store(key, engine.apply(fresh.map { events[$0] }, to: current, now: now), messagesAt: unit[0])
+            }
+        } else {
+            for i in indices {
+                let key = refs[i]
+                let current = try state(key)
+                if let current, current.contains(eventId: events[i].eventId) {  // processed before
+                    states[key] = current
+                    continue
+                }
+                slice.applied += 1
+                store(key, engine.apply(events[i], to: current, now: now), messagesAt: i)
             }
         }
         slice.persons.reserveCapacity(slice.touched.count)

@@ -7,18 +7,17 @@ import XiechaStore
 ///
 /// - Intake is `IntakeProcessor`, crosscheck is `CrosscheckProcessor`: the same code the Kafka
 ///   workers run, so simulate shows what production would publish.
-/// - **Event time.** Intake runs as lines are read (validation, dead letters, house resolution
-///   with the directory as it stands at that line); crosscheck runs in `finish()`, on the valid
-///   records in timestamp order (equal timestamps in file order), so the alerts do not depend on
-///   the order of the input lines: a certificate listed before or after the permit, any
-///   permutation of the lines, gives the same alert messages. The clock is the timestamp of the
-///   records being applied. Before the records at `t`, every deadline due before `t` fires
-///   (earliest first, across persons), so the output is chronological; the records at `t` are
-///   all folded before `t` is evaluated, together with the deadlines due exactly at `t` (as the
-///   engine folds all events of an instant before evaluating it). Then, with `until`, everything
-///   up to `until` 00:00 in the jurisdiction's zone (`RulesConfiguration.utcOffsetSeconds`) fires.
+/// - **Event time.** Lines are read and checked first (a line that is not a usable simulate line
+///   is a dead letter at once); `finish()` then applies them in timestamp order (equal timestamps
+///   in file order), so the order of the input lines never changes the output. Instant by instant:
+///   every deadline due before it fires (earliest first, across persons), so the output is
+///   chronological; its directory lines update the address directory; its records go through
+///   intake (validation, dead letters, houses resolved with the directory as of that instant) and
+///   crosscheck, each person's events of the instant folded together before the instant is
+///   evaluated, with the deadlines due exactly then. Then, with `until`, everything up to `until`
+///   00:00 in the jurisdiction's zone (`RulesConfiguration.utcOffsetSeconds`) fires.
 /// - Directory lines (`ref.address-directory.v1`) update the address directory that intake
-///   resolves houses with, from the moment they are read.
+///   resolves houses with, from their timestamp on.
 /// - **Output.** Every alert message goes to `alerts`, in order. Every record that fails
 ///   validation, and every input line that is not a usable simulate line (not JSON, unknown
 ///   topic, no timestamp, …), goes to `deadLetters` as a `DeadLetter` whose `offset` is the
@@ -69,13 +68,14 @@ public final class Simulation {
     private let deadLetters: (DeadLetter) -> Void
     private var lineNumber = 0
     private var clock: Timestamp?
-    /// Person events of the valid records read so far, applied in event time by `finish()`.
-    private var pending: [(timestamp: Timestamp, events: [PersonEvent])] = []
+    private var foundDeadLetters: [DeadLetter] = []
+    /// The usable lines read so far (with their line numbers), applied in event time by `finish()`.
+    private var pending: [(input: SimulationInputLine, line: Int)] = []
     private var commitsSinceDrain = 0
 
     /// - Parameters:
     ///   - alerts: receives every alert message, in order.
-    ///   - deadLetters: receives every dead letter, in order.
+    ///   - deadLetters: receives every dead letter, in input-line order, when the run finishes.
     public init(
         options: Options = Options(), alerts: @escaping (AlertMessage) -> Void,
         deadLetters: @escaping (DeadLetter) -> Void
@@ -122,29 +122,7 @@ public final class Simulation {
             return
         }
 
-        if input.topic == .addressDirectory {
-            if let reason = directory.apply(key: input.key, value: input.value) {
-                var recordId: String?
-                if let v = input.value, let root = try? JSONParser.parse(v) { recordId = RecordDecoder.bestEffortRecordId(root) }
-                deadLetter(
-                    DeadLetter(
-                        topic: input.topic.rawValue, offset: Int64(lineNumber), recordId: recordId, reason: reason,
-                        value: input.value))
-            } else {
-                summary.records += 1
-            }
-            return
-        }
-        switch intake.process(topic: input.topic, value: input.value, timestamp: input.timestamp, directory: directory) {
-        case .deadLetter(let reason, let recordId):
-            deadLetter(
-                DeadLetter(
-                    topic: input.topic.rawValue, offset: Int64(lineNumber), recordId: recordId, reason: reason,
-                    value: input.value))
-        case .events(let events):
-            summary.records += 1
-            pending.append((input.timestamp, events))
-        }
+        pending.append((input, lineNumber))
     }
 
     /// Applies the records read, in event time, then fires every deadline up to `until` 00:00.
@@ -161,34 +139,64 @@ public final class Simulation {
             clock = target
         }
         try await store.deleteOutbox(through: Int64.max)
+        for d in foundDeadLetters.enumerated().sorted(by: { ($0.element.offset ?? 0, $0.offset) < ($1.element.offset ?? 0, $1.offset) }) {
+            deadLetters(d.element)
+        }
+        foundDeadLetters = []
         summary.clock = clock
         return summary
     }
 
-    /// Applies the pending records in timestamp order (stable: equal timestamps in file order).
-    /// The records of one instant `t` are applied with the clock just before `t`, so none of them
-    /// is evaluated alone: `t` is evaluated once all are folded, when the clock next moves.
+    /// Applies the pending lines in timestamp order (stable: equal timestamps in file order), one
+    /// instant at a time: first every deadline due before it fires, then the instant's directory
+    /// lines update the address directory, then its records go through intake (resolving houses
+    /// with the directory as of that instant) and crosscheck, each person's events of the instant
+    /// folded together (`CrosscheckProcessor.processInstant`).
     private func applyPending() async throws {
-        let records = pending.enumerated().sorted {
-            ($0.element.timestamp, $0.offset) < ($1.element.timestamp, $1.offset)
-        }.map(\.element)
+        let lines = pending.sorted { ($0.input.timestamp, $0.line) < ($1.input.timestamp, $1.line) }
         pending = []
         var i = 0
-        while i < records.count {
-            let t = records[i].timestamp
-            var events: [PersonEvent] = []
-            while i < records.count, records[i].timestamp == t {
-                events += records[i].events
-                i += 1
+        while i < lines.count {
+            let t = lines[i].input.timestamp
+            var end = i
+            while end < lines.count, lines[end].input.timestamp == t { end += 1 }
+            try await advance(to: Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch - 1))
+            clock = t
+            for (input, line) in lines[i..<end] where input.topic == .addressDirectory {
+                applyDirectory(input, line: line)
             }
-            let justBefore = Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch - 1)
-            try await advance(to: justBefore)
-            let outcome = try await processor.process(events, now: justBefore)
+            var events: [PersonEvent] = []
+            for (input, line) in lines[i..<end] where input.topic != .addressDirectory {
+                switch intake.process(topic: input.topic, value: input.value, timestamp: t, directory: directory) {
+                case .deadLetter(let reason, let recordId):
+                    deadLetter(
+                        DeadLetter(
+                            topic: input.topic.rawValue, offset: Int64(line), recordId: recordId, reason: reason,
+                            value: input.value))
+                case .events(let e):
+                    summary.records += 1
+                    events += e
+                }
+            }
+            i = end
+            guard !events.isEmpty else { continue }
+            let outcome = try await processor.processInstant(events, now: t)
             summary.events += outcome.applied
             summary.duplicateEvents += outcome.duplicates
             emit(outcome.messages)
             try await drainOutboxPeriodically()
-            clock = t
+        }
+    }
+
+    private func applyDirectory(_ input: SimulationInputLine, line: Int) {
+        if let reason = directory.apply(key: input.key, value: input.value) {
+            var recordId: String?
+            if let v = input.value, let root = try? JSONParser.parse(v) { recordId = RecordDecoder.bestEffortRecordId(root) }
+            deadLetter(
+                DeadLetter(
+                    topic: input.topic.rawValue, offset: Int64(line), recordId: recordId, reason: reason, value: input.value))
+        } else {
+            summary.records += 1
         }
     }
 
@@ -211,9 +219,11 @@ public final class Simulation {
         summary.alertMessages += messages.count
     }
 
+    /// Dead letters are found while reading (malformed lines) and while applying (invalid
+    /// records, in event time); they are handed out at the end in input-line order.
     private func deadLetter(_ d: DeadLetter) {
         summary.deadLetters += 1
-        deadLetters(d)
+        foundDeadLetters.append(d)
     }
 
     /// The processor keeps every message in the store's outbox for a publisher; here they have
