@@ -18,8 +18,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         return LocalDate(daysSinceEpoch: seconds.dividedRoundingDown(by: 86_400))
     }
 
-    /// Parses ISO-8601 / RFC 3339: `2026-09-01T08:00:00Z`, `2026-09-01T08:00:00.123+08:00`,
-    /// or a bare date `2026-09-01` (taken as midnight UTC).
+    /// Parses ISO-8601 / RFC 3339 in extended form: `2026-09-01T08:00:00Z`,
+    /// `2026-09-01T08:00:00.123456+08:00`, `2026-09-01t08:00z`, `2026-09-01 08:00:00+0800`,
+    /// `…+08`; fractions are cut to milliseconds. A bare date `2026-09-01` is midnight UTC.
     public init?(iso string: some StringProtocol) {
         self.init(iso: string, zonelessUTCOffsetSeconds: nil)
     }
@@ -34,8 +35,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             self.init(startOf: date, utcOffsetSeconds: zonelessUTCOffsetSeconds ?? 0)
             return
         }
-        guard u.count >= 19, u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: " "),
-            u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":")
+        // `T` (or `t`, or a space), HH:MM, then optionally :SS.
+        guard u.count >= 16, u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: "t") || u[10] == UInt8(ascii: " "),
+            u[13] == UInt8(ascii: ":")
         else { return nil }
         func num(_ a: Int, _ b: Int) -> Int? {
             var v = 0
@@ -45,10 +47,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             }
             return v
         }
-        guard let hh = num(11, 13), let mm = num(14, 16), let ss = num(17, 19), hh < 24, mm < 60, ss < 61 else {
-            return nil
+        guard let hh = num(11, 13), let mm = num(14, 16), hh < 24, mm < 60 else { return nil }
+        var ss = 0
+        var i = 16
+        if i < u.count, u[i] == UInt8(ascii: ":") {
+            guard let s = num(17, 19), s < 61 else { return nil }
+            ss = s
+            i = 19
         }
-        var i = 19
         var millis = 0
         if i < u.count, u[i] == UInt8(ascii: ".") {
             i += 1
@@ -59,7 +65,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
                 i += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<3 where digits < 3 { millis *= 10 }
+            if digits < 3 { for _ in digits..<3 { millis *= 10 } }  // more than 3 digits: cut to milliseconds
         }
         var offset = 0
         if i == u.count {
@@ -68,13 +74,19 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         } else if u[i] == UInt8(ascii: "Z") || u[i] == UInt8(ascii: "z") {
             i += 1
         } else if u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
+            // ±HH:MM, ±HHMM or ±HH.
             let sign = u[i] == UInt8(ascii: "-") ? -1 : 1
-            guard let oh = num(i + 1, i + 3) else { return nil }
+            guard let oh = num(i + 1, i + 3), oh < 24 else { return nil }
             var j = i + 3
-            if j < u.count, u[j] == UInt8(ascii: ":") { j += 1 }
-            guard let om = num(j, j + 2) else { return nil }
+            var om = 0
+            if j < u.count {
+                if u[j] == UInt8(ascii: ":") { j += 1 }
+                guard let m = num(j, j + 2), m < 60 else { return nil }
+                om = m
+                j += 2
+            }
             offset = sign * (oh * 3600 + om * 60)
-            i = j + 2
+            i = j
         } else {
             return nil
         }

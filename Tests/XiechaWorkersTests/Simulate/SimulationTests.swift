@@ -98,6 +98,10 @@ struct SimulateEventTimeTests {
             #expect(run.deadLetters.isEmpty)
             outputs.append(run.alerts)
         }
+        // The directory lines after the records (their timestamps are earlier): the same.
+        let directoryLast = try await runSimulation(lines: records.reversed() + F.directoryLines, until: "2026-12-01")
+        #expect(directoryLast.alerts == outputs[0])
+        #expect(outputs[0].map(\.community.code) == ["421125001003"])
         #expect(outputs[0].map(\.subject.maskedName) == ["王*"])
         #expect(outputs[0].map(\.status) == [.open])
         for o in outputs.dropFirst() { #expect(o == outputs[0]) }
