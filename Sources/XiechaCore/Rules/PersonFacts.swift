@@ -25,6 +25,9 @@ public struct PermitRecord: Sendable, Hashable, Codable {
     /// The latest event was `cancelled`.
     public var cancelled: Bool
     public var residence: Residence?
+    /// Whether the permit's latest event put it in another house than its event before (or is
+    /// its first): a move is a permit changing house.
+    public var houseChanged: Bool = true
     /// The latest event about this permit.
     public var last: EventKey
     public var evidence: AlertEvidence
@@ -153,11 +156,13 @@ public struct PersonFacts: Sendable, Hashable, Codable {
         case .residencePermit(let f):
             let previous = permits[f.permitNo]
             if let previous, previous.last > key { return }
-            permits[f.permitNo] = PermitRecord(
+            // A cancellation without an address keeps the house the permit had.
+            let residence = e.residence ?? previous?.residence
+            var record = PermitRecord(
                 permitNo: f.permitNo, arrivalDate: f.arrivalDate, issuedAt: f.issuedAt, validUntil: f.validUntil,
-                cancelled: f.event == .cancelled,
-                // A cancellation without an address keeps the house the permit had.
-                residence: e.residence ?? previous?.residence, last: key, evidence: evidence)
+                cancelled: f.event == .cancelled, residence: residence, last: key, evidence: evidence)
+            if let previous { record.houseChanged = previous.residence?.houseId != residence?.houseId }
+            permits[f.permitNo] = record
         case .businessLicense(let f):
             let previous = licences[f.licenseNo]
             if let previous, previous.last > key { return }
@@ -223,13 +228,12 @@ public struct PersonFacts: Sendable, Hashable, Codable {
 
     /// The house of her permit: among permits not cancelled, the one whose latest event is the
     /// latest in event time. Moves are judged on this house alone.
-    public var permitResidence: (residence: Residence, evidence: AlertEvidence)? {
-        var best: (Residence, AlertEvidence, EventKey)?
-        for p in permits.values where !p.cancelled {
-            guard let r = p.residence else { continue }
-            if best.map({ $0.2 < p.last }) ?? true { best = (r, p.evidence, p.last) }
+    public var permitResidence: (residence: Residence, evidence: AlertEvidence, houseChanged: Bool)? {
+        var best: PermitRecord?
+        for p in permits.values where !p.cancelled && p.residence != nil {
+            if best.map({ $0.last < p.last }) ?? true { best = p }
         }
-        return best.map { (residence: $0.0, evidence: $0.1) }
+        return best.map { (residence: $0.residence!, evidence: $0.evidence, houseChanged: $0.houseChanged) }
     }
 
     /// The certificate the rules look at: among those not revoked, the greatest
@@ -238,6 +242,20 @@ public struct PersonFacts: Sendable, Hashable, Codable {
         var best: CertificateOnFile?
         for c in certificates.values where !c.revoked {
             if let b = best, (b.validUntil, b.issuedOn, b.certificateNo) >= (c.validUntil, c.issuedOn, c.certificateNo) {
+                continue
+            }
+            best = c
+        }
+        return best
+    }
+
+    /// The newest certificate not revoked: the greatest `(issuedOn, validUntil, certificateNo)`.
+    /// What the marital-status and children rules read (it is the one that can reflect a later
+    /// registration or child), while validity and expiry go by `currentCertificate`.
+    public var newestCertificate: CertificateOnFile? {
+        var best: CertificateOnFile?
+        for c in certificates.values where !c.revoked {
+            if let b = best, (b.issuedOn, b.validUntil, b.certificateNo) >= (c.issuedOn, c.validUntil, c.certificateNo) {
                 continue
             }
             best = c

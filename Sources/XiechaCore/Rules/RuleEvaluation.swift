@@ -38,15 +38,19 @@ extension CrosscheckEngine {
             certificateRules(s.facts, day: day, community: community, street: street, into: &raised)
         }
 
-        // moved_in / moved_out: her permit's house changed community (judged on the day of the move).
-        // Only permits count (DESIGN.md: "an in-scope person's permit changes house"); without a
-        // live permit the last permit house is kept, so a new permit elsewhere is still a move.
-        let newMark = s.facts.permitResidence.map { ResidenceMark(residence: $0.residence, evidence: $0.evidence) } ?? s.lastResidence
-        if inScope, let old = s.lastResidence, let new = newMark,
+        // moved_in / moved_out: her permit changed house, into another community (judged on the
+        // day of the move). Only permits count (DESIGN.md: "an in-scope person's permit changes
+        // house"): a permit renewed at its own house is no move, even if the directory placed that
+        // house elsewhere meanwhile or another permit was the latest; without a live permit the
+        // last permit house is kept, so a new permit elsewhere is still a move.
+        let permit = s.facts.permitResidence
+        let newMark = permit.map { ResidenceMark(residence: $0.residence, evidence: $0.evidence) } ?? s.lastResidence
+        if inScope, let old = s.lastResidence, let new = newMark, permit?.houseChanged == true,
+            old.residence.houseId != new.residence.houseId,
             old.residence.community.code != new.residence.community.code
         {
             let moveKey = "\(new.evidence.topic.rawValue)|\(new.evidence.recordId)|\(old.residence.houseId)>\(new.residence.houseId)"
-            let evidence = [old.evidence, new.evidence].sorted()
+            let evidence = old.evidence == new.evidence ? [new.evidence] : [old.evidence, new.evidence].sorted()
             let oldStreet = old.residence.community.isUnassigned ? nil : old.residence.street
             let newStreet = new.residence.community.isUnassigned ? nil : new.residence.street
             raised.append(
@@ -146,27 +150,30 @@ extension CrosscheckEngine {
                 "所持婚育证明将于\(cert.validUntil)到期（\(c.expiringWindowDays)天内），请提醒及时换证", [cert.evidence])
         }
 
-        if let reg = facts.latestRegistration, cert.issuedOn < reg.registeredOn {
+        // The marital and child rules read the newest certificate (latest issued): it is the one
+        // that can reflect a later registration or child, whatever its validity.
+        let newest = facts.newestCertificate ?? cert
+        if let reg = facts.latestRegistration, newest.issuedOn < reg.registeredOn {
             let contradicts: Bool
             switch reg.event {
-            case .marriage: contradicts = cert.maritalStatus != .married
-            case .divorce: contradicts = cert.maritalStatus != .divorced
+            case .marriage: contradicts = newest.maritalStatus != .married
+            case .divorce: contradicts = newest.maritalStatus != .divorced
             }
             if contradicts {
                 let what = reg.event == .marriage ? "结婚" : "离婚"
                 alert(
                     .maritalStatusChanged, reg.certificateNo,
-                    "民政部门于\(reg.registeredOn)办理\(what)登记，晚于婚育证明签发日\(cert.issuedOn)，"
-                        + "证明上的婚姻状况（\(Self.maritalText(cert.maritalStatus))）需更新",
-                    [reg.evidence, cert.evidence])
+                    "民政部门于\(reg.registeredOn)办理\(what)登记，晚于婚育证明签发日\(newest.issuedOn)，"
+                        + "证明上的婚姻状况（\(Self.maritalText(newest.maritalStatus))）需更新",
+                    [reg.evidence, newest.evidence])
             }
         }
 
         var missingChildren: [String: (EnrolmentRecord, [AlertEvidence])] = [:]
         for g in facts.guardianEnrolments.values
-        where !g.withdrawn && g.relation == .mother && g.child.birthDate < cert.issuedOn && !cert.lists(g.child) {
+        where !g.withdrawn && g.relation == .mother && g.child.birthDate < newest.issuedOn && !newest.lists(g.child) {
             let key = PersonFacts.childKey(g.child)
-            var entry = missingChildren[key] ?? (g, [cert.evidence])
+            var entry = missingChildren[key] ?? (g, [newest.evidence])
             entry.1.append(g.evidence)
             missingChildren[key] = entry
         }
@@ -174,7 +181,7 @@ extension CrosscheckEngine {
             let sex = g.child.sex == .female ? "女" : "男"
             alert(
                 .childNotOnCertificate, key,
-                "\(g.child.birthDate)出生的\(sex)孩已入托入学，出生早于婚育证明签发日\(cert.issuedOn)，但未列入该证明",
+                "\(g.child.birthDate)出生的\(sex)孩已入托入学，出生早于婚育证明签发日\(newest.issuedOn)，但未列入该证明",
                 evidence)
         }
     }
@@ -186,12 +193,17 @@ extension CrosscheckEngine {
     /// - `certificate_missing`: a valid certificate is on file;
     /// - `certificate_expiring`: renewed — a valid certificate that is not this one inside its window;
     /// - `certificate_expired`: renewed — a valid certificate is on file;
-    /// - `marital_status_changed`: a certificate issued on or after the registration;
-    /// - `child_not_on_certificate`: a certificate listing the child.
+    /// - `marital_status_changed`: the newest certificate is issued on or after the registration;
+    /// - `child_not_on_certificate`: the newest certificate lists the child.
     func closingCertificate(for alert: AlertMessage, facts: PersonFacts, personRef: String, day: LocalDate)
         -> CertificateOnFile?
     {
-        guard let cert = facts.currentCertificate else { return nil }
+        let cert: CertificateOnFile?
+        switch alert.type {
+        case .maritalStatusChanged, .childNotOnCertificate: cert = facts.newestCertificate
+        default: cert = facts.currentCertificate
+        }
+        guard let cert else { return nil }
         return closes(alert, cert, facts: facts, personRef: personRef, day: day) ? cert : nil
     }
 

@@ -339,6 +339,51 @@ import XiechaCore
         }
     }
 
+    /// A permit renewed at its own house is no move: not when the directory placed the house in
+    /// another community meanwhile, not when another live permit was the latest.
+    @Test func aPermitRenewedAtItsOwnHouseIsNoMove() {
+        let p = RT.person()
+        let unknown = RT.house("421125-001-003-0999", community: .unassigned)
+        let known = RT.house("421125-001-003-0999", community: RT.communityA)
+        let directoryCaughtUp = RT.run([
+            RT.permit(p, "r1", at: "2026-09-01", arrival: "2026-09-01", residence: unknown),
+            RT.permit(p, "r2", at: "2026-09-10", event: .renewed, arrival: "2026-09-01", residence: known),
+        ])
+        #expect(directoryCaughtUp.all(.movedIn).isEmpty && directoryCaughtUp.all(.movedOut).isEmpty)
+        let houseB = RT.house("421125-002-001-0202", community: RT.communityB)
+        let twoPermits = RT.run([
+            RT.permit(p, "r1", at: "2026-09-01", permitNo: "P1", arrival: "2026-09-01"),
+            RT.permit(p, "r2", at: "2026-09-02", permitNo: "P2", arrival: "2026-09-02", residence: houseB),
+            RT.permit(p, "r3", at: "2026-09-10", event: .renewed, permitNo: "P1", arrival: "2026-09-01"),
+        ])
+        // P2 in B is her second permit (a new permit in another community: a move); renewing P1 at
+        // its own house is not a move back.
+        #expect(twoPermits.all(.movedIn).map(\.community) == [RT.communityB])
+        #expect(twoPermits.all(.movedIn).first?.evidence.count == 2)
+    }
+
+    /// The marital and children rules read the newest certificate, even when an older one runs longer.
+    @Test func theNewestCertificateClosesMaritalAndChildAlerts() {
+        let p = RT.person()
+        let child = ChildRef(idNumber: nil, birthDate: RT.date("2019-05-01"), sex: .male)
+        let base = [
+            RT.permit(p, "r1", at: "2025-01-01", arrival: "2025-01-01"),
+            RT.certificate(p, "c1", at: "2025-01-10", marital: .unmarried, issued: "2025-01-10", validUntil: "2029-01-09"),
+            RT.enrolment(p, "e1", at: "2025-09-01", child: child, enrolled: "2025-09-01"),
+            RT.marriage(p, "m1", at: "2026-05-01", registered: "2026-05-01"),
+        ]
+        let open = RT.run(base, until: "2026-06-01")
+        #expect(open.open(.maritalStatusChanged).count == 1 && open.open(.childNotOnCertificate).count == 1)
+        let shorter = RT.certificate(
+            p, "c2", at: "2026-07-10", number: "C2", marital: .married, children: [child], issued: "2026-07-10",
+            validUntil: "2027-07-09")
+        let closed = RT.run(base + [shorter], until: "2026-08-01")
+        for type in [AlertType.childNotOnCertificate, .maritalStatusChanged] {
+            #expect(closed.all(type).map(\.status) == [.closed])
+            #expect(closed.all(type).first?.closedBy == .record(AlertEvidence(topic: .certificates, recordId: "c2")))
+        }
+    }
+
     @Test func unknownHouseGoesToUnassigned() {
         let p = RT.person()
         let r = RT.run(
