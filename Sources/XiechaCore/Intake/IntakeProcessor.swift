@@ -55,7 +55,7 @@ public struct IntakeProcessor: Sendable {
             PersonEvent(
                 eventId: PersonEvent.makeEventId(
                     source: topic, recordId: record.recordId, role: role, idNumber: p.idNumber,
-                    content: PersonEvent.contentBytes(person: p.person, residence: residence, fact: fact)),
+                    content: PersonEvent.contentBytes(occurredAt: timestamp, person: p.person, residence: residence, fact: fact)),
                 source: topic, recordId: record.recordId, occurredAt: timestamp, role: role, person: p.person,
                 residence: residence, fact: fact)
         }
@@ -138,8 +138,10 @@ extension PersonEvent {
     ///
     /// The content is part of the id because departments reuse a `recordId` for a later record
     /// about the same thing (an enrolment's withdrawal, a permit's renewal: edu records are even
-    /// keyed by it); such a record must be applied, not taken for a replay. A replay — the same
-    /// record delivered again, with any timestamp — has the same content and so the same id.
+    /// keyed by it), and may send a record again later (enrolled, withdrawn, enrolled again);
+    /// such a record must be applied, not taken for a replay. A replay — the same Kafka message
+    /// read again, or the same simulate line twice — has the same content and timestamp, so the
+    /// same id.
     public static func makeEventId(
         source: Topic, recordId: String, role: PersonRole, idNumber: String, content: [UInt8] = []
     ) -> String {
@@ -160,12 +162,13 @@ extension PersonEvent {
         return Hex.lowercase(SHA256.hash(data: input).prefix(16))
     }
 
-    /// What an event says, as unambiguous bytes for its id: the person's other fields, the house
-    /// and every field of the fact (not the timestamp, not the resolved community, which depends
+    /// What an event says, as unambiguous bytes for its id: its timestamp, the person's other
+    /// fields, the house and every field of the fact (not the resolved community, which depends
     /// on the directory at the time).
-    public static func contentBytes(person: Person, residence: Residence?, fact: Fact) -> [UInt8] {
+    public static func contentBytes(occurredAt: Timestamp, person: Person, residence: Residence?, fact: Fact) -> [UInt8] {
         var b: [UInt8] = []
         b.reserveCapacity(160)
+        withUnsafeBytes(of: occurredAt.millisecondsSinceEpoch.littleEndian) { b.append(contentsOf: $0) }
         func text(_ s: String) {
             b.append(contentsOf: s.utf8)
             b.append(0)

@@ -109,15 +109,15 @@ struct IntakeTests {
             #expect(!containsFullIDNumber(e.eventId))
             #expect(e.eventId == PersonEvent.makeEventId(
                 source: e.source, recordId: e.recordId, role: e.role, idNumber: e.person.idNumber,
-                content: PersonEvent.contentBytes(person: e.person, residence: e.residence, fact: e.fact)))
+                content: PersonEvent.contentBytes(occurredAt: e.occurredAt, person: e.person, residence: e.residence, fact: e.fact)))
         }
         #expect(PersonEvent.makeEventId(source: .residencePermits, recordId: "r1", role: .permitHolder, idNumber: "1")
             != PersonEvent.makeEventId(source: .residencePermits, recordId: "r2", role: .permitHolder, idNumber: "1"))
     }
 
-    /// A replay (same record, any timestamp) keeps its id; a later record that reuses the
-    /// recordId (a withdrawal of the enrolment, a renewal of the permit) gets a new one, so it is
-    /// applied instead of being taken for a replay.
+    /// A replay (same record, same timestamp) keeps its id; a later record that reuses the
+    /// recordId (a withdrawal of the enrolment, a renewal of the permit), or the same record sent
+    /// again later, gets a new one, so it is applied instead of being taken for a replay.
     @Test func reusedRecordIdWithNewContentIsANewEvent() {
         let enrolled = String(decoding: Fixtures.example(.schoolEnrollments, "enrolled-two-guardians"), as: UTF8.self)
         let withdrawn = enrolled.replacingOccurrences(of: #""event": "enrolled""#, with: #""event": "withdrawn""#)
@@ -132,10 +132,13 @@ struct IntakeTests {
         let later = Timestamp(millisecondsSinceEpoch: Fixtures.timestamp.millisecondsSinceEpoch + 86_400_000)
         let first = ids(enrolled, at: Fixtures.timestamp)
         #expect(first.count == 3)
-        #expect(ids(enrolled, at: later) == first)
-        let second = ids(withdrawn, at: later)
-        #expect(second.count == 3)
-        #expect(Set(second).isDisjoint(with: first))
+        #expect(ids(enrolled, at: Fixtures.timestamp) == first)
+        let withdrawal = ids(withdrawn, at: later)
+        #expect(withdrawal.count == 3)
+        #expect(Set(withdrawal).isDisjoint(with: first))
+        let again = ids(enrolled, at: Timestamp(millisecondsSinceEpoch: later.millisecondsSinceEpoch + 86_400_000))
+        #expect(again.count == 3)
+        #expect(Set(again).isDisjoint(with: first) && Set(again).isDisjoint(with: withdrawal))
     }
 
     @Test func recordLevelReasons() {
