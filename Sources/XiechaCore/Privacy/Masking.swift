@@ -33,11 +33,13 @@ public enum Masking {
     private static let star = UInt8(ascii: "*")
 
     /// `王芳` → `王*`, `欧阳娜娜` → `欧***`: the first character and one star per remaining
-    /// character. A one-character name still gets one star (`王` → `王*`), so a full name never
-    /// appears. Empty stays empty.
+    /// character. A one-character name is just `*` (its first character is the whole name), so
+    /// a full name never appears. Empty stays empty.
     public static func maskName(_ name: String) -> String {
         guard let first = name.first else { return "" }
-        return String(first) + String(repeating: "*", count: max(1, name.count - 1))
+        // A one-character name is all surname: showing it would show the whole name.
+        if name.count == 1 { return "*" }
+        return String(first) + String(repeating: "*", count: name.count - 1)
     }
 }
 

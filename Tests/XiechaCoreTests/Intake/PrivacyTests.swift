@@ -14,7 +14,7 @@ struct PrivacyTests {
     @Test func maskName() {
         #expect(Masking.maskName("王芳") == "王*")
         #expect(Masking.maskName("欧阳娜娜") == "欧***")
-        #expect(Masking.maskName("王") == "王*")
+        #expect(Masking.maskName("王") == "*")  // the whole name otherwise
         #expect(Masking.maskName("") == "")
         #expect(Masking.maskName("阿依古丽·买买提") == "阿*******")
     }
