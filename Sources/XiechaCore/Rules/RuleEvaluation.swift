@@ -248,13 +248,21 @@ extension CrosscheckEngine {
             let id = RulesPrivacy.alertId(type: r.type, personRef: s.personRef, subject: r.subjectKey)
             seen.insert(id)
             let old = s.alerts[id]
-            let wasOpen = old?.status == .open
-            let raisedAt = wasOpen ? old!.raisedAt : instant
+            if let old, old.status == .open {
+                // Still open: it keeps the reason and the records that raised it, and follows her
+                // house and name (a renewal of the record behind it is no change of the alert).
+                var kept = old
+                kept.community = r.community
+                kept.street = r.street
+                kept.subject = subject
+                if kept != old { local.append(kept) }
+                continue
+            }
             let message = AlertMessage(
                 alertId: id, type: r.type, status: .open, audience: r.type.audience, community: r.community,
-                street: r.street, subject: subject, reason: r.reason, evidence: r.evidence, raisedAt: raisedAt,
-                dueBy: wasOpen ? old!.dueBy : Timestamp(millisecondsSinceEpoch: raisedAt.millisecondsSinceEpoch + escalation))
-            if message != old { local.append(message) }
+                street: r.street, subject: subject, reason: r.reason, evidence: r.evidence, raisedAt: instant,
+                dueBy: Timestamp(millisecondsSinceEpoch: instant.millisecondsSinceEpoch + escalation))
+            local.append(message)
         }
         let day = configuration.localDate(instant)
         for (id, old) in s.alerts where old.status == .open && !seen.contains(id) {

@@ -104,6 +104,18 @@ import XiechaCore
         #expect(r.messages.map(\.status) == [.open, .closed])
     }
 
+    /// An open alert keeps the records that raised it: renewing the permit behind it changes nothing.
+    @Test func renewalBehindAnOpenAlertIsNoChange() {
+        let p = RT.person()
+        let r = RT.run(
+            [
+                RT.permit(p, "r1", at: "2026-09-01", arrival: "2026-09-01"),
+                RT.permit(p, "r2", at: "2026-10-10", event: .renewed, arrival: "2026-09-01", validUntil: "2031-12-31"),
+            ], until: "2026-11-01")
+        #expect(r.messages.count == 1)
+        #expect(r.open(.certificateMissing).first?.evidence == [AlertEvidence(topic: .residencePermits, recordId: "r1")])
+    }
+
     @Test func revokedCertificateDoesNotCount() {
         let p = RT.person()
         let r = RT.run(
