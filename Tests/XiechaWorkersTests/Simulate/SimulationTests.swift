@@ -319,6 +319,30 @@ struct SimulateDeadLetterTests {
 struct SimulateSampleTests {
     static let until = "2027-01-01"
 
+    /// samples/README.md states what the sample gives; it must not drift from what simulate does.
+    @Test("the sample's alert table in samples/README.md is what simulate writes")
+    func readmeTable() async throws {
+        let run = try await runSimulation(byteLines: try simulateSampleLines(), until: Self.until)
+        let readme = try String(contentsOf: simulateSamplesDirectory.appendingPathComponent("README.md"), encoding: .utf8)
+        var last: [String: AlertMessage] = [:]
+        for m in run.alerts { last[m.alertId] = m }
+        var rows = 0
+        for line in readme.split(separator: "\n") where line.hasPrefix("| `") && line.contains(" / ") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 3, let type = AlertType(rawValue: cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`")))
+            else { continue }
+            func count(_ messages: some Sequence<AlertMessage>, _ status: AlertStatus) -> Int {
+                messages.filter { $0.type == type && $0.status == status }.count
+            }
+            #expect(cells[1] == "\(count(run.alerts, .open)) / \(count(run.alerts, .closed))", "\(type.rawValue) messages")
+            #expect(cells[2] == "\(count(last.values, .open)) / \(count(last.values, .closed))", "\(type.rawValue) alerts")
+            rows += 1
+        }
+        #expect(rows == 8)
+        #expect(readme.contains("| total | \(run.alerts.count) | \(last.count) |"))
+        #expect(readme.contains("stderr has \(run.deadLetters.count) dead letters"))
+    }
+
     @Test("every alert type the crosscheck raises shows up in the sample")
     func everyType() async throws {
         let run = try await runSimulation(byteLines: try simulateSampleLines(), until: Self.until)
