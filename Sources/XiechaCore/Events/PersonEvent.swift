@@ -49,6 +49,9 @@ public enum PersonRole: String, Sendable, Hashable, Codable, CaseIterable {
     case child
     case guardian
     case certificateHolder = "certificate_holder"
+    /// The spouse a certificate names: the event carries her or his name and details only, the
+    /// certificate is the holder's (the state encoding stores roles by case index: add new cases last).
+    case spouse
 }
 
 /// A person as departments describe them (DESIGN.md "A `person` object").

@@ -44,7 +44,8 @@ public struct IntakeProcessor: Sendable {
     }
 
     /// The fan-out of a valid record: permit holder; both marriage parties; licence holder;
-    /// child then each guardian; certificate holder (not the spouse).
+    /// child then each guardian; certificate holder, then the spouse it names (DESIGN.md: one
+    /// event per person the record names).
     public func events(for record: DepartmentRecord, timestamp: Timestamp, directory: AddressDirectory)
         -> [PersonEvent]
     {
@@ -91,7 +92,9 @@ public struct IntakeProcessor: Sendable {
             let fact = CertificateFact(
                 event: r.event, certificateNo: r.certificateNo, maritalStatus: r.maritalStatus, children: r.children,
                 issuedOn: r.issuedOn, validUntil: r.validUntil, verifiedOn: r.verifiedOn)
-            return [event(.certificateHolder, r.holder, nil, .certificate(fact))]
+            let holder = event(.certificateHolder, r.holder, nil, .certificate(fact))
+            guard let spouse = r.spouse else { return [holder] }
+            return [holder, event(.spouse, spouse, nil, .certificate(fact))]
         }
     }
 

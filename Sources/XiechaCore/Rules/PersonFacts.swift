@@ -187,6 +187,8 @@ public struct PersonFacts: Sendable, Hashable, Codable {
                 guardianEnrolments[k] = record(previous)
             }
         case .certificate(let f):
+            // Named as the spouse: her name counts (record_conflict), the certificate is the holder's.
+            if e.role == .spouse { return }
             let previous = certificates[f.certificateNo]
             if let previous, previous.last > key { return }
             certificates[f.certificateNo] = CertificateOnFile(

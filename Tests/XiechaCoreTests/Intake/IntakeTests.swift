@@ -37,8 +37,9 @@ struct IntakeTests {
         #expect(events(.businessLicenses, "issued").map(\.role) == [.licenseHolder])
         #expect(events(.schoolEnrollments, "enrolled-two-guardians").map(\.role) == [.child, .guardian, .guardian])
         #expect(events(.schoolEnrollments, "no-guardians").map(\.role) == [.child])
-        // The spouse on a certificate gets no event.
-        #expect(events(.certificates, "issued-married-with-children").map(\.role) == [.certificateHolder])
+        // The spouse a certificate names gets an event too (DESIGN.md: one per person the record names).
+        #expect(events(.certificates, "issued-married-with-children").map(\.role) == [.certificateHolder, .spouse])
+        #expect(events(.certificates, "renewed-unmarried").map(\.role) == [.certificateHolder])
     }
 
     @Test func marriageAndCertificateEventsHaveNoResidence() {

@@ -396,6 +396,19 @@ import XiechaCore
         }
     }
 
+    /// Named as the spouse on her husband's certificate: her name counts for record_conflict,
+    /// the certificate does not count as hers.
+    @Test func spouseOnACertificate() {
+        let p = RT.person(name: "李娜")
+        var asSpouse = RT.certificate(p, "c9", at: "2026-09-05", marital: .married, issued: "2026-09-05", validUntil: "2029-09-04")
+        asSpouse.role = .spouse
+        asSpouse.person.name = "李那"
+        let r = RT.run([RT.permit(p, "r1", at: "2026-09-01", arrival: "2026-09-01"), asSpouse], until: "2026-10-01")
+        #expect(r.open(.certificateMissing).count == 1)
+        #expect(r.open(.recordConflict).count == 1)
+        #expect(r.open(.recordConflict).first?.evidence.contains(AlertEvidence(topic: .certificates, recordId: "c9")) == true)
+    }
+
     @Test func unknownHouseGoesToUnassigned() {
         let p = RT.person()
         let r = RT.run(

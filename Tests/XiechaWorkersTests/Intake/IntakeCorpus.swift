@@ -485,7 +485,8 @@ struct IntakeCorpus: Sendable {
                 ("holder", holder.doc),
                 ("maritalStatus", .string(status)),
             ]
-            if status == "married" { members.append(("spouse", adult(&rng, male: true).doc)) }
+            let spouse = status == "married" ? adult(&rng, male: true) : nil
+            if let spouse { members.append(("spouse", spouse.doc)) }
             members += [
                 ("children", .array(kids)),
                 ("issuedBy", .string("四川省南部县卫生健康局")),
@@ -500,6 +501,7 @@ struct IntakeCorpus: Sendable {
             }
             doc = .object(members)
             events = [ev("certificate_holder", holder, nil)]
+            if let spouse { events.append(ev("spouse", spouse, nil)) }
             checksumPath = [.field("holder"), .field("idNumber")]
             missing = ([.field("validUntil")], "missing_field:validUntil")
             badDate = ([.field("issuedOn")], "2026-06-31", "invalid_date:issuedOn")

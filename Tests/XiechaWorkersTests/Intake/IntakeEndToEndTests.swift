@@ -207,11 +207,14 @@ struct IntakeEndToEndTests {
     @Test func personEventsAreExactlyTheFanOut() async throws {
         let run = try await IntakeFullRun.shared.value
         let expected = run.expectedEvents()
-        // permit 1, marriage 2, licence 1, enrolment 1 + guardians, certificate 1 per valid record.
+        // permit 1, marriage 2, licence 1, enrolment 1 + guardians, certificate 1 + spouse (married ones).
         #expect(run.expectedEvents(.residencePermits).count == 1_900)
         #expect(run.expectedEvents(.marriageRegistrations).count == 3_800)
         #expect(run.expectedEvents(.businessLicenses).count == 1_900)
-        #expect(run.expectedEvents(.certificates).count == 1_900)
+        let certificateEvents = run.expectedEvents(.certificates)
+        #expect(certificateEvents.filter { $0.role == "certificate_holder" }.count == 1_900)
+        #expect(certificateEvents.filter { $0.role == "spouse" }.count > 300)  // the married quarter
+        #expect(certificateEvents.allSatisfy { $0.role == "certificate_holder" || $0.role == "spouse" })
         #expect(run.expectedEvents(.schoolEnrollments).count > 1_900)
         #expect(run.personEventEndOffsetSum == Int64(expected.count))
         #expect(run.personEvents.count == expected.count)
