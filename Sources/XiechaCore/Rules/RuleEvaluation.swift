@@ -128,8 +128,9 @@ extension CrosscheckEngine {
                     evidence: evidence.count > 1 ? Array(Set(evidence)).sorted() : evidence))
         }
 
-        guard let cert = facts.currentCertificate else {
-            // certificate_missing: no certificate on file (an expired one is certificate_expired).
+        // certificate_missing: no *valid* certificate on file (DESIGN.md) — none at all, or only
+        // revoked or expired ones (an expired one raises certificate_expired as well).
+        if !(facts.currentCertificate?.isValid(on: day) ?? false) {
             let due = anchors.filter { $0.start.adding(days: c.certificateGraceDays) <= day }
             if let first = due.min(by: { ($0.start, $0.evidence) < ($1.start, $1.evidence) }) {
                 alert(
@@ -137,8 +138,8 @@ extension CrosscheckEngine {
                     "\(first.label)（\(first.start)）已满\(c.certificateGraceDays)天，未查到有效的流动人口婚育证明",
                     due.map(\.evidence))
             }
-            return
         }
+        guard let cert = facts.currentCertificate else { return }
 
         if cert.validUntil < day {
             alert(

@@ -157,13 +157,14 @@ import XiechaCore
         #expect(expired.open(.certificateExpired).map(\.raisedAt) == [RT.midnight("2027-01-01")])
         // Both stay open: each is closed by a renewal only (DESIGN.md "closed when").
         #expect(expired.all(.certificateExpiring).map(\.status) == [.open])
-        #expect(expired.open(.certificateMissing).isEmpty)  // she holds one: it is expired, not missing
+        // No valid certificate on file any more: certificate_missing too (DESIGN.md), the same day.
+        #expect(expired.open(.certificateMissing).map(\.raisedAt) == [RT.midnight("2027-01-01")])
         let renewed = RT.certificate(
             p, "c2", at: "2027-01-20", event: .renewed, issued: "2027-01-20", validUntil: "2030-01-19")
         var r = expired
         let out = RT.engine.apply(renewed, to: r.state, now: RT.at("2027-01-20"))
         r.messages += out.messages
-        #expect(out.messages.map(\.type) == [.certificateExpiring, .certificateExpired])
+        #expect(out.messages.map(\.type) == [.certificateMissing, .certificateExpiring, .certificateExpired])
         #expect(out.messages.allSatisfy { $0.status == .closed })
         #expect(r.all(.certificateExpiring).first?.closedBy == .record(AlertEvidence(topic: .certificates, recordId: "c2")))
         #expect(r.all(.certificateExpired).first?.status == .closed)
