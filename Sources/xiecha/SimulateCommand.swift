@@ -13,7 +13,7 @@ struct SimulateCommand: AsyncParsableCommand {
             taken as raw message text; a timestamp without a zone is local time). Records are \
             validated as they are read and applied in timestamp order, so the order of the lines \
             does not change the alerts; deadlines fire in event time. Alert messages go to stdout and dead letters to stderr, one JSON object per \
-            line. Exit status 0 when the input was read, even with dead letters.
+            line (without the record's value unless --dead-letter-values: no personal data on either). Exit status 0 when the input was read, even with dead letters.
             """
     )
 
@@ -37,7 +37,13 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Configuration file, YAML (env XIECHA_CONFIG).", valueName: "file"))
     var config: String?
 
-    @Flag(name: .long, help: "Write dead letters without the original record value (no personal data on stderr).")
+    @Flag(
+        name: .long,
+        help: "Also write each dead letter's original record value on stderr. It may hold full ID numbers and names, so by default only its topic, line number (offset), recordId and reason are written.")
+    var deadLetterValues = false
+
+    /// The default since values are left out unless asked for; still accepted.
+    @Flag(name: .long, help: .hidden)
     var omitDeadLetterValues = false
 
     func validate() throws {
@@ -73,7 +79,7 @@ struct SimulateCommand: AsyncParsableCommand {
             from: configuration, localRegionPrefixes: localRegions.isEmpty ? nil : localRegions)
         let options = Simulation.Options(rules: rules, until: until.flatMap { LocalDate(iso: $0) })
         let stdout = SimulationLineWriter(fileDescriptor: 1)
-        let includeValues = !omitDeadLetterValues
+        let includeValues = deadLetterValues && !omitDeadLetterValues
         let simulation = Simulation(
             options: options,
             alerts: { stdout.writeLine($0.jsonBytes) },
