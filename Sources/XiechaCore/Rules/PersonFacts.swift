@@ -241,25 +241,22 @@ public struct PersonFacts: Sendable, Hashable, Codable {
     /// The certificate the rules look at: among those not revoked, the greatest
     /// `(validUntil, issuedOn, certificateNo)`. If any certificate is valid on a day, this one is.
     public var currentCertificate: CertificateOnFile? {
-        var best: CertificateOnFile?
-        for c in certificates.values where !c.revoked {
-            if let b = best, (b.validUntil, b.issuedOn, b.certificateNo) >= (c.validUntil, c.issuedOn, c.certificateNo) {
-                continue
-            }
-            best = c
-        }
-        return best
+        greatestCertificate { ($0.validUntil, $0.issuedOn, $0.certificateNo) }
     }
 
     /// The newest certificate not revoked: the greatest `(issuedOn, validUntil, certificateNo)`.
     /// What the marital-status and children rules read (it is the one that can reflect a later
     /// registration or child), while validity and expiry go by `currentCertificate`.
     public var newestCertificate: CertificateOnFile? {
+        greatestCertificate { ($0.issuedOn, $0.validUntil, $0.certificateNo) }
+    }
+
+    private func greatestCertificate(
+        by key: (CertificateOnFile) -> (LocalDate, LocalDate, String)
+    ) -> CertificateOnFile? {
         var best: CertificateOnFile?
         for c in certificates.values where !c.revoked {
-            if let b = best, (b.issuedOn, b.validUntil, b.certificateNo) >= (c.issuedOn, c.validUntil, c.certificateNo) {
-                continue
-            }
+            if let b = best, key(b) >= key(c) { continue }
             best = c
         }
         return best

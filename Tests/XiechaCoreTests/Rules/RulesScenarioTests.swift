@@ -324,18 +324,24 @@ import XiechaCore
         #expect(replaced.open(.movedOut).map(\.community) == [RT.communityA])
     }
 
+    /// A permit, an "unmarried" certificate without children, then an enrolled child and a
+    /// marriage: open child_not_on_certificate and marital_status_changed alerts.
+    static func unmarriedCertificateThenChildAndMarriage(_ p: Person, child: ChildRef, validUntil: String) -> [PersonEvent] {
+        [
+            RT.permit(p, "r1", at: "2025-01-01", arrival: "2025-01-01"),
+            RT.certificate(p, "c1", at: "2025-01-10", marital: .unmarried, issued: "2025-01-10", validUntil: validUntil),
+            RT.enrolment(p, "e1", at: "2025-09-01", child: child, enrolled: "2025-09-01"),
+            RT.marriage(p, "m1", at: "2026-05-01", registered: "2026-05-01"),
+        ]
+    }
+
     /// Each alert closes only on its own "closed when" (DESIGN.md): a withdrawn enrolment or a
     /// cancelled permit closes nothing; a certificate listing the child, issued after the
     /// registration, or valid again does.
     @Test func alertsCloseOnlyOnTheirOwnCondition() {
         let p = RT.person()
         let child = ChildRef(idNumber: nil, birthDate: RT.date("2019-05-01"), sex: .male)
-        let base = [
-            RT.permit(p, "r1", at: "2025-01-01", arrival: "2025-01-01"),
-            RT.certificate(p, "c1", at: "2025-01-10", marital: .unmarried, issued: "2025-01-10", validUntil: "2028-01-09"),
-            RT.enrolment(p, "e1", at: "2025-09-01", child: child, enrolled: "2025-09-01"),
-            RT.marriage(p, "m1", at: "2026-05-01", registered: "2026-05-01"),
-        ]
+        let base = Self.unmarriedCertificateThenChildAndMarriage(p, child: child, validUntil: "2028-01-09")
         let withdrawn = RT.enrolment(p, "e2", at: "2026-06-01", child: child, event: .withdrawn, enrolled: "2025-09-01")
         let leaving = RT.permit(p, "r2", at: "2026-06-02", event: .cancelled, arrival: "2025-01-01")
         let r = RT.run(base + [withdrawn, leaving], until: "2026-07-01")
@@ -379,12 +385,7 @@ import XiechaCore
     @Test func theNewestCertificateClosesMaritalAndChildAlerts() {
         let p = RT.person()
         let child = ChildRef(idNumber: nil, birthDate: RT.date("2019-05-01"), sex: .male)
-        let base = [
-            RT.permit(p, "r1", at: "2025-01-01", arrival: "2025-01-01"),
-            RT.certificate(p, "c1", at: "2025-01-10", marital: .unmarried, issued: "2025-01-10", validUntil: "2029-01-09"),
-            RT.enrolment(p, "e1", at: "2025-09-01", child: child, enrolled: "2025-09-01"),
-            RT.marriage(p, "m1", at: "2026-05-01", registered: "2026-05-01"),
-        ]
+        let base = Self.unmarriedCertificateThenChildAndMarriage(p, child: child, validUntil: "2029-01-09")
         let open = RT.run(base, until: "2026-06-01")
         #expect(open.open(.maritalStatusChanged).count == 1 && open.open(.childNotOnCertificate).count == 1)
         let shorter = RT.certificate(
