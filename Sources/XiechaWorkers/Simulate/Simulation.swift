@@ -17,9 +17,7 @@ import XiechaStore
 ///   evaluated, with the deadlines due exactly then. Then, with `until`, everything up to `until`
 ///   00:00 in the jurisdiction's zone (`RulesConfiguration.utcOffsetSeconds`) fires.
 /// - Directory lines (`ref.address-directory.v1`) update the address directory that intake
-///   resolves houses with, from their timestamp on — or from the earliest record after them in
-///   the file, if that is earlier: a directory listed before the records always serves them,
-///   whatever timestamps its lines carry.
+///   resolves houses with, from their timestamp on.
 /// - **Output.** Every alert message goes to `alerts`, in order. Every record that fails
 ///   validation, and every input line that is not a usable simulate line (not JSON, unknown
 ///   topic, no timestamp, …), goes to `deadLetters` as a `DeadLetter` whose `offset` is the
@@ -155,32 +153,20 @@ public final class Simulation {
     /// with the directory as of that instant) and crosscheck, each person's events of the instant
     /// folded together (`CrosscheckProcessor.processInstant`).
     private func applyPending() async throws {
-        // A directory line takes effect at its timestamp, or earlier if a record after it in the
-        // file is earlier: a directory listed before the records it serves always serves them.
-        var effective = pending.map(\.input.timestamp)
-        var earliestLaterRecord: Timestamp?
-        for k in pending.indices.reversed() {
-            if pending[k].input.topic == .addressDirectory {
-                if let r = earliestLaterRecord, r < effective[k] { effective[k] = r }
-            } else {
-                earliestLaterRecord = min(earliestLaterRecord ?? effective[k], effective[k])
-            }
-        }
-        let lines = pending.indices.sorted { (effective[$0], pending[$0].line) < (effective[$1], pending[$1].line) }
-            .map { (input: pending[$0].input, line: pending[$0].line, at: effective[$0]) }
+        let lines = pending.sorted { ($0.input.timestamp, $0.line) < ($1.input.timestamp, $1.line) }
         pending = []
         var i = 0
         while i < lines.count {
-            let t = lines[i].at
+            let t = lines[i].input.timestamp
             var end = i
-            while end < lines.count, lines[end].at == t { end += 1 }
+            while end < lines.count, lines[end].input.timestamp == t { end += 1 }
             try await advance(to: Timestamp(millisecondsSinceEpoch: t.millisecondsSinceEpoch - 1))
             clock = t
-            for (input, line, _) in lines[i..<end] where input.topic == .addressDirectory {
+            for (input, line) in lines[i..<end] where input.topic == .addressDirectory {
                 applyDirectory(input, line: line)
             }
             var events: [PersonEvent] = []
-            for (input, line, _) in lines[i..<end] where input.topic != .addressDirectory {
+            for (input, line) in lines[i..<end] where input.topic != .addressDirectory {
                 switch intake.process(topic: input.topic, value: input.value, timestamp: t, directory: directory) {
                 case .deadLetter(let reason, let recordId):
                     deadLetter(

@@ -107,20 +107,6 @@ struct SimulateEventTimeTests {
         for o in outputs.dropFirst() { #expect(o == outputs[0]) }
     }
 
-    @Test("a directory listed before the records serves them, whatever timestamps its lines carry")
-    func directoryFirstServesTheRecords() async throws {
-        let lateDirectory = [
-            F.house("421125-001-003-0101", community: "421125001003", communityName: "沿河社区居委会", at: "2026-12-01T00:00:00Z")
-        ]
-        let run = try await runSimulation(
-            lines: lateDirectory + [F.permit("rp-1", at: "2026-09-03T10:00:00+08:00")], until: "2026-10-01")
-        #expect(run.alerts.map(\.community.code) == ["421125001003"])
-        // Listed after the record, it applies from its own timestamp only: the house was unknown.
-        let after = try await runSimulation(
-            lines: [F.permit("rp-1", at: "2026-09-03T10:00:00+08:00")] + lateDirectory, until: "2026-10-01")
-        #expect(after.alerts.map(\.community.code) == ["unassigned"])
-    }
-
     @Test("a timestamp without a zone is local time in the jurisdiction's zone; a bare date is local midnight")
     func zonelessTimestamps() async throws {
         let zoned = try await runSimulation(
