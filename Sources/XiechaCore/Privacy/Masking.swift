@@ -36,10 +36,11 @@ public enum Masking {
     /// character. A one-character name is just `*` (its first character is the whole name), so
     /// a full name never appears. Empty stays empty.
     public static func maskName(_ name: String) -> String {
-        guard let first = name.first else { return "" }
+        guard let first = name.unicodeScalars.first else { return "" }
         // A one-character name is all surname: showing it would show the whole name.
         if name.count == 1 { return "*" }
-        return String(first) + String(repeating: "*", count: name.count - 1)
+        // One scalar only: a variation selector or combining mark after it stays hidden too.
+        return String(Character(first)) + String(repeating: "*", count: name.count - 1)
     }
 }
 

@@ -144,7 +144,9 @@ public struct PersonFacts: Sendable, Hashable, Codable {
     public mutating func fold(_ e: PersonEvent) {
         let key = EventKey(e)
         let evidence = AlertEvidence(topic: e.source, recordId: e.recordId)
-        if personKey.map({ $0 < key }) ?? true {
+        // Who she is (name, sex, birth date, hukou region) comes from records about her; a
+        // certificate naming her as someone's spouse only adds that department's name for her.
+        if e.role != .spouse, personKey.map({ $0 < key }) ?? true {
             person = e.person
             personKey = key
         }

@@ -15,6 +15,8 @@ struct PrivacyTests {
         #expect(Masking.maskName("王芳") == "王*")
         #expect(Masking.maskName("欧阳娜娜") == "欧***")
         #expect(Masking.maskName("王") == "*")  // the whole name otherwise
+        #expect(Masking.maskName("葛\u{E0100}芳") == "葛*")  // a variation selector stays hidden: one scalar shown
+        #expect(Masking.maskName("e\u{301}va") == "e**")
         #expect(Masking.maskName("") == "")
         #expect(Masking.maskName("阿依古丽·买买提") == "阿*******")
     }

@@ -409,6 +409,15 @@ import XiechaCore
         #expect(r.open(.certificateMissing).count == 1)
         #expect(r.open(.recordConflict).count == 1)
         #expect(r.open(.recordConflict).first?.evidence.contains(AlertEvidence(topic: .certificates, recordId: "c9")) == true)
+        // The spouse entry does not speak for who she is: without a hukouRegion it would default
+        // to her ID's region (local here), yet her permit's migrant hukou still counts.
+        let localId = RT.person(name: "李娜", region: "421125", hukou: "510623")
+        var spouseEntry = RT.certificate(localId, "c9", at: "2026-09-05", marital: .married, issued: "2026-09-05", validUntil: "2029-09-04")
+        spouseEntry.role = .spouse
+        spouseEntry.person.hukouRegion = "421125"
+        let migrant = RT.run([RT.permit(localId, "r1", at: "2026-09-01", arrival: "2026-09-01"), spouseEntry], until: "2026-10-01")
+        #expect(migrant.open(.certificateMissing).count == 1)
+        #expect(migrant.open(.certificateMissing).first?.subject.maskedName == "李*")
     }
 
     @Test func unknownHouseGoesToUnassigned() {

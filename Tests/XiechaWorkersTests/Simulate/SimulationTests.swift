@@ -107,6 +107,21 @@ struct SimulateEventTimeTests {
         for o in outputs.dropFirst() { #expect(o == outputs[0]) }
     }
 
+    /// Event time for the directory too: its lines apply from their timestamps, wherever they
+    /// stand in the file, so moving them never changes the output.
+    @Test("a directory line applies from its timestamp, wherever it stands in the file")
+    func directoryInEventTime() async throws {
+        let lateDirectory = [
+            F.house("421125-001-003-0101", community: "421125001003", communityName: "沿河社区居委会", at: "2026-12-01T00:00:00Z")
+        ]
+        let permit = F.permit("rp-1", at: "2026-09-03T10:00:00+08:00")
+        let first = try await runSimulation(lines: lateDirectory + [permit], until: "2026-10-01")
+        let last = try await runSimulation(lines: [permit] + lateDirectory, until: "2026-10-01")
+        #expect(first.alerts.map(\.community.code) == ["unassigned"])  // the house was not known yet
+        #expect(last.alerts == first.alerts)
+        #expect(first.summary.clock == Timestamp(iso: "2026-12-01T00:00:00Z"))
+    }
+
     @Test("a timestamp without a zone is local time in the jurisdiction's zone; a bare date is local midnight")
     func zonelessTimestamps() async throws {
         let zoned = try await runSimulation(
