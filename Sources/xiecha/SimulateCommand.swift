@@ -10,10 +10,13 @@ struct SimulateCommand: AsyncParsableCommand {
         discussion: """
             Each input line is {"topic": "<topic name>", "timestamp": "<ISO-8601>", "value": {...}} \
             (a tombstone on ref.address-directory.v1 has "value": null and a "key"; a string value is \
-            taken as raw message text; a timestamp without a zone is local time). Records are \
-            validated as they are read and applied in timestamp order, so the order of the lines \
-            does not change the alerts; deadlines fire in event time. Alert messages go to stdout and dead letters to stderr, one JSON object per \
-            line (without the record's value unless --dead-letter-values: no personal data on either). Exit status 0 when the input was read, even with dead letters.
+            taken as raw message text; a timestamp without a zone is local time). The whole input \
+            is read, then applied in timestamp order, directory lines included, so the order of \
+            the lines does not change the output; deadlines fire in event time. Alert messages go \
+            to stdout and dead letters to stderr (at the end, in line order), one JSON object per \
+            line; dead letters leave out the record's value unless --dead-letter-values, so \
+            neither carries personal data. Exit status 0 when the input was read, even with dead \
+            letters.
             """
     )
 
