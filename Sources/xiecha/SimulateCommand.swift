@@ -33,9 +33,14 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("local-region"),
         help: ArgumentHelp(
-            "Household-registration region prefix counted as local (repeatable; default: the configuration's, 421125).",
+            "Household-registration region prefix counted as local (repeatable, or comma-separated; default: the configuration's, 421125).",
             valueName: "prefix"))
     var localRegions: [String] = []
+
+    /// `--local-region` values, each of which may also be a comma-separated list (as in XIECHA_LOCAL_REGIONS).
+    var regionPrefixes: [String] {
+        localRegions.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+    }
 
     @Option(name: .long, help: ArgumentHelp("Configuration file, YAML (env XIECHA_CONFIG).", valueName: "file"))
     var config: String?
@@ -53,7 +58,7 @@ struct SimulateCommand: AsyncParsableCommand {
         if let until, LocalDate(iso: until) == nil {
             throw ValidationError("--until takes a real calendar date as YYYY-MM-DD, got '\(until)'")
         }
-        for p in localRegions where p.isEmpty || p.count > 6 || !p.allSatisfy({ $0.isASCII && $0.isNumber }) {
+        for p in regionPrefixes where p.isEmpty || p.count > 6 || !p.allSatisfy({ $0.isASCII && $0.isNumber }) {
             throw ValidationError("--local-region takes a region prefix of 1–6 digits, got '\(p)'")
         }
         guard !input.isEmpty else { throw ValidationError("--input needs a file name, or - for standard input") }
@@ -79,7 +84,7 @@ struct SimulateCommand: AsyncParsableCommand {
             throw fail(error.description)
         }
         let rules = Simulation.rulesConfiguration(
-            from: configuration, localRegionPrefixes: localRegions.isEmpty ? nil : localRegions)
+            from: configuration, localRegionPrefixes: regionPrefixes.isEmpty ? nil : regionPrefixes)
         let options = Simulation.Options(rules: rules, until: until.flatMap { LocalDate(iso: $0) })
         let stdout = SimulationLineWriter(fileDescriptor: 1)
         let includeValues = deadLetterValues && !omitDeadLetterValues

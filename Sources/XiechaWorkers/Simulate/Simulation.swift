@@ -9,7 +9,7 @@ import XiechaStore
 ///   workers run, so simulate shows what production would publish.
 /// - **Event time.** Lines are read and checked first (a line that is not a usable simulate line
 ///   is a dead letter at once); `finish()` then applies them in timestamp order (equal timestamps
-///   in file order), so the order of the input lines never changes the output. Instant by instant:
+///   by content), so the order of the input lines never changes the output. Instant by instant:
 ///   every deadline due before it fires (earliest first, across persons), so the output is
 ///   chronological; its directory lines update the address directory; its records go through
 ///   intake (validation, dead letters, houses resolved with the directory as of that instant) and
@@ -147,13 +147,22 @@ public final class Simulation {
         return summary
     }
 
-    /// Applies the pending lines in timestamp order (stable: equal timestamps in file order), one
+    /// Applies the pending lines in timestamp order (equal timestamps by content), one
     /// instant at a time: first every deadline due before it fires, then the instant's directory
     /// lines update the address directory, then its records go through intake (resolving houses
     /// with the directory as of that instant) and crosscheck, each person's events of the instant
     /// folded together (`CrosscheckProcessor.processInstant`).
     private func applyPending() async throws {
-        let lines = pending.sorted { ($0.input.timestamp, $0.line) < ($1.input.timestamp, $1.line) }
+        // Equal timestamps are ordered by content, not by line, so that no order of the input
+        // lines — not even among one instant's lines — changes the output.
+        let lines = pending.sorted { a, b in
+            if a.input.timestamp != b.input.timestamp { return a.input.timestamp < b.input.timestamp }
+            if a.input.topic != b.input.topic { return a.input.topic.rawValue < b.input.topic.rawValue }
+            let (va, vb) = (a.input.value ?? [], b.input.value ?? [])
+            if va != vb { return va.lexicographicallyPrecedes(vb) }
+            if a.input.key != b.input.key { return (a.input.key ?? "") < (b.input.key ?? "") }
+            return a.line < b.line
+        }
         pending = []
         var i = 0
         while i < lines.count {

@@ -107,6 +107,19 @@ struct SimulateEventTimeTests {
         for o in outputs.dropFirst() { #expect(o == outputs[0]) }
     }
 
+    @Test("records of different people at one instant come out the same in either line order")
+    func sameInstantDifferentPeople() async throws {
+        let otherId = IDNumber.make(region: "510623", birthDate: LocalDate(iso: "1992-02-02")!, sequence: 222).value
+        let a = F.permit("rp-a", at: "2026-10-05T10:00:00+08:00", arrival: "2026-09-01")
+        let b = F.permit(
+            "rp-b", at: "2026-10-05T10:00:00+08:00", permitNo: "4211252026100002",
+            person: F.person(id: otherId, name: "王芳", birth: "1992-02-02"), arrival: "2026-09-01")
+        let ab = try await runSimulation(lines: F.directoryLines + [a, b])
+        let ba = try await runSimulation(lines: F.directoryLines + [b, a])
+        #expect(ab.alerts.count == 2)
+        #expect(ab.alerts.map(\.jsonBytes) == ba.alerts.map(\.jsonBytes))
+    }
+
     /// Event time for the directory too: its lines apply from their timestamps, wherever they
     /// stand in the file, so moving them never changes the output.
     @Test("a directory line applies from its timestamp, wherever it stands in the file")
