@@ -250,12 +250,8 @@ extension CrosscheckEngine {
             seen.insert(id)
             let old = s.alerts[id]
             if let old, old.status == .open {
-                // Still open: it keeps the reason and the records that raised it, and follows her
-                // house and name (a renewal of the record behind it is no change of the alert).
-                var kept = old
-                kept.community = r.community
-                kept.street = r.street
-                kept.subject = subject
+                // Still open: a renewal of the record behind it is no change of the alert.
+                let kept = Self.following(old, subject: subject, community: r.community, street: r.street)
                 if kept != old { local.append(kept) }
                 continue
             }
@@ -270,19 +266,28 @@ extension CrosscheckEngine {
             if let cert = closingCertificate(for: old, facts: s.facts, personRef: s.personRef, day: day) {
                 local.append(old.closed(at: instant, by: .record(cert.evidence)))
             } else {
-                // Still open: it follows her (subject, and house unless it is a handover to one community).
-                var kept = old
-                kept.subject = subject
-                if old.type != .movedIn && old.type != .movedOut {
-                    kept.community = community
-                    kept.street = street
-                }
+                // Still open, not raised now: it follows her house unless it is a handover to one community.
+                let handover = old.type == .movedIn || old.type == .movedOut
+                let kept = Self.following(
+                    old, subject: subject, community: handover ? old.community : community, street: handover ? old.street : street)
                 if kept != old { local.append(kept) }
             }
         }
         if local.count > 1 { local.sort { ($0.type, $0.alertId) < ($1.type, $1.alertId) } }
         for m in local { s.alerts[m.alertId] = m }
         changes.append(contentsOf: local)
+    }
+
+    /// An open alert as it stands now: the reason, records and dates it was raised with, her
+    /// current name and the office given.
+    private static func following(
+        _ alert: AlertMessage, subject: AlertSubject, community: CommunityRef, street: StreetRef?
+    ) -> AlertMessage {
+        var kept = alert
+        kept.subject = subject
+        kept.community = community
+        kept.street = street
+        return kept
     }
 
     static func department(_ topic: Topic) -> String {
