@@ -24,15 +24,23 @@ for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
 export XIECHA_BROKERS=$(cat "$work/bootstrap")
 "$BIN/xiecha" publish --topic xiecha.person-events.v1 --file "$work/events.jsonl" 2>/dev/null
 
+rate_of() {  # the recordsPerSecond of a worker's summary line
+    python3 -c "import json,sys; print(round(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])['recordsPerSecond']))" "$1"
+}
 run() {  # name store group
     /usr/bin/time -v "$BIN/xiecha" worker crosscheck --store "$2" --group "$3" --stop-at-end \
         >"$work/$1.out" 2>"$work/$1.err"
-    rate=$(python3 -c "import json,sys; print(round(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])['recordsPerSecond']))" "$work/$1.out")
+    rate=$(rate_of "$work/$1.out")
     rss=$(awk '/Maximum resident set size/ {printf "%.1f", $6/1024}' "$work/$1.err")
     echo "BENCH crosscheck.$1.events_per_s $rate events/s"
     echo "BENCH crosscheck.$1.rss_mib $rss MiB"
 }
 run sqlite "sqlite:$work/state.sqlite" bench-sqlite
+# Bounds for reading the figures above: SQLite alone with the worker's statements on this machine
+# (no Swift, no Kafka), and the worker with the in-memory store (no SQL at all).
+python3 Benchmarks/sqlite_floor.py "$work/state.sqlite" "$EVENTS" "$PERSONS"
+"$BIN/xiecha" worker crosscheck --store memory: --group bench-memory --stop-at-end >"$work/memory.out" 2>"$work/memory.err"
+echo "BENCH crosscheck.memory.events_per_s $(rate_of "$work/memory.out") events/s"
 pg=$(scripts/postgres/start-test-server.sh "$pgdir" $((20000 + RANDOM % 20000)))
 run postgres "$pg" bench-postgres
 
