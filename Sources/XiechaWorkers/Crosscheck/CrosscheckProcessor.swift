@@ -41,14 +41,15 @@ public final class CrosscheckProcessor: Sendable {
     /// A batch applied in memory and not yet committed: what `commit(_:)` writes.
     public struct PreparedBatch: Sendable {
         public var outcome: Outcome
-        /// The new state of every person the batch changed, by personRef.
-        var touched: [String: PersonState]
-        /// The same states, encoded for the store.
+        /// The new state of every person the batch changed, encoded for the store. A batch
+        /// prepared on top of this one reads these as if they were stored (decoding them like
+        /// stored records: the decoded states themselves are not kept, which would cost a copy
+        /// of every state and their release on the pipeline's serial path).
         var persons: [XiechaStore.PersonRecord]
         /// One encoded payload per outcome message, in the same order.
         var payloads: [[UInt8]]
 
-        static let empty = PreparedBatch(outcome: Outcome(messages: [], applied: 0, duplicates: 0), touched: [:], persons: [], payloads: [])
+        static let empty = PreparedBatch(outcome: Outcome(messages: [], applied: 0, duplicates: 0), persons: [], payloads: [])
     }
 
     /// Applies `events` in order at clock `now` and commits.
@@ -85,47 +86,45 @@ public final class CrosscheckProcessor: Sendable {
         guard !events.isEmpty else { return .empty }
         let refs = events.map { engine.personRef(idNumber: $0.person.idNumber) }
         var unique = Set(refs)
-        var known: [String: PersonState] = [:]
-        if let previous {
-            for key in unique { if let s = previous.touched[key] { known[key] = s } }
+        var known: [String: XiechaStore.PersonRecord] = [:]
+        if let previous, !previous.persons.isEmpty {
+            for p in previous.persons where unique.contains(p.key) { known[p.key] = p }
             unique.subtract(known.keys)
         }
-        let stored = unique.isEmpty ? [:] : try await store.persons(Array(unique))
-        let overlay = known
+        var stored = unique.isEmpty ? [:] : try await store.persons(Array(unique))
+        if !known.isEmpty { stored.merge(known) { _, newer in newer } }
+        let records = stored
         let width = events.count < minimumParallelBatch ? 1 : parallelism
         let slices: [Slice]
         if width == 1 {
-            slices = [try applySlice(Array(events.indices), events, refs, overlay, stored, now, groupingByPerson)]
+            slices = [try applySlice(Array(events.indices), events, refs, records, now, groupingByPerson)]
         } else {
             var members = [[Int]](repeating: [], count: width)
             for (i, key) in refs.enumerated() { members[Int(key.utf8.first ?? 0) % width].append(i) }
             slices = try await withThrowingTaskGroup(of: Slice.self) { group in
                 for indices in members where !indices.isEmpty {
-                    group.addTask { try self.applySlice(indices, events, refs, overlay, stored, now, groupingByPerson) }
+                    group.addTask { try self.applySlice(indices, events, refs, records, now, groupingByPerson) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
         }
         var produced: [(index: Int, messages: [AlertMessage], payloads: [[UInt8]])] = []
-        var touched: [String: PersonState] = [:]
         var persons: [XiechaStore.PersonRecord] = []
         var applied = 0
         for slice in slices {
             produced += slice.produced
-            touched.merge(slice.touched) { a, _ in a }
             persons += slice.persons
             applied += slice.applied
         }
         produced.sort { $0.index < $1.index }
         return PreparedBatch(
             outcome: Outcome(messages: produced.flatMap(\.messages), applied: applied, duplicates: events.count - applied),
-            touched: touched, persons: persons, payloads: produced.flatMap(\.payloads))
+            persons: persons, payloads: produced.flatMap(\.payloads))
     }
 
     /// What one slice of a batch (a subset of its persons) produced.
     private struct Slice: Sendable {
         var produced: [(index: Int, messages: [AlertMessage], payloads: [[UInt8]])] = []
-        var touched: [String: PersonState] = [:]
         var persons: [XiechaStore.PersonRecord] = []
         var applied = 0
     }
@@ -134,19 +133,22 @@ public final class CrosscheckProcessor: Sendable {
     /// engine, encodes the new states and the alert payloads. `groupingByPerson` hands each
     /// person's events to the engine together (their messages take the place of her first event).
     private func applySlice(
-        _ indices: [Int], _ events: [PersonEvent], _ refs: [String], _ known: [String: PersonState],
+        _ indices: [Int], _ events: [PersonEvent], _ refs: [String],
         _ stored: [String: XiechaStore.PersonRecord], _ now: Timestamp, _ groupingByPerson: Bool
     ) throws -> Slice {
         var slice = Slice()
+        /// The latest state of every person this slice has seen so far.
         var states: [String: PersonState] = [:]
+        /// Persons whose state changed (their latest state is in `states`).
+        var touched: Set<String> = []
         func state(_ key: String) throws -> PersonState? {
-            if let s = states.removeValue(forKey: key) ?? known[key] { return s }
+            if let s = states.removeValue(forKey: key) { return s }
             if let record = stored[key] { return try decodeState(key, record) }
             return nil
         }
         func store(_ key: String, _ outcome: EngineOutcome, messagesAt index: Int) {
             states[key] = outcome.state
-            slice.touched[key] = outcome.state
+            touched.insert(key)
             if !outcome.messages.isEmpty {
                 slice.produced.append((index, outcome.messages, outcome.messages.map(\.jsonBytes)))
             }
@@ -184,8 +186,8 @@ public final class CrosscheckProcessor: Sendable {
                 store(key, engine.apply(events[i], to: current, now: now), messagesAt: i)
             }
         }
-        slice.persons.reserveCapacity(slice.touched.count)
-        for (key, state) in slice.touched { slice.persons.append(record(key, state)) }
+        slice.persons.reserveCapacity(touched.count)
+        for key in touched { if let state = states[key] { slice.persons.append(record(key, state)) } }
         return slice
     }
 
