@@ -59,26 +59,33 @@ struct AlertsCommand: AsyncParsableCommand {
             let stop = makeSignalStop { Task { await consumer.stopReading() } }
             defer { stop.cancel() }
             for await m in consumer.messages {
-                if let t = target, !t.includes(m) { continue }
-                target?.reached(m)
-                try consumer.storeOffsets([m])
-                if let community, m.key.map({ String(decoding: $0, as: UTF8.self) }) != community { continue }
-                guard let value = m.value else { continue }
-                if format == "json" {
-                    emit(String(decoding: value, as: UTF8.self))
-                } else if let alert = try? JSONDecoder().decode(AlertMessage.self, from: Data(value)) {
-                    emit(
-                        [
-                            alert.status.rawValue.padding(6), alert.type.rawValue.padding(26), alert.kafkaKey.padding(14),
-                            "\(alert.subject.maskedId) \(alert.subject.maskedName)".padding(20), String(alert.alertId.prefix(10)).padding(11),
-                            alert.reason,
-                        ].joined(separator: " "))
-                } else {
-                    FileHandle.standardError.write(Data("unreadable alert at \(m.topicPartition)@\(m.offset)\n".utf8))
+                if target?.includes(m) ?? true {
+                    target?.reached(m)
+                    try consumer.storeOffsets([m])
+                    show(m)
                 }
+                // Checked after every message, shown or not: the last one may be another community's.
                 if target?.isComplete == true { break }
             }
             await consumer.close()
+        }
+
+        /// Prints `m` if it is an alert of the community asked for (all of them without `--community`).
+        private func show(_ m: KafkaConsumerMessage) {
+            if let community, m.key.map({ String(decoding: $0, as: UTF8.self) }) != community { return }
+            guard let value = m.value else { return }
+            if format == "json" {
+                emit(String(decoding: value, as: UTF8.self))
+            } else if let alert = try? JSONDecoder().decode(AlertMessage.self, from: Data(value)) {
+                emit(
+                    [
+                        alert.status.rawValue.padding(6), alert.type.rawValue.padding(26), alert.kafkaKey.padding(14),
+                        "\(alert.subject.maskedId) \(alert.subject.maskedName)".padding(20), String(alert.alertId.prefix(10)).padding(11),
+                        alert.reason,
+                    ].joined(separator: " "))
+            } else {
+                FileHandle.standardError.write(Data("unreadable alert at \(m.topicPartition)@\(m.offset)\n".utf8))
+            }
         }
 
         private func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
