@@ -8,7 +8,7 @@ import XiechaCore
 /// every process rebuilds the directory from the compacted log.
 public final class AddressDirectoryFollower: Sendable {
     private let directory = Mutex(AddressDirectory())
-    private let loaded = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let loading = Mutex<(outcome: Result<Void, any Error>?, waiters: [CheckedContinuation<Void, any Error>])>((nil, []))
     private let logger: Logger
     private let client: KafkaClientConfiguration
     private let invalid = Atomic<Int>(0)
@@ -24,29 +24,48 @@ public final class AddressDirectoryFollower: Sendable {
     /// Updates that could not be applied (logged without personal data).
     public var invalidUpdates: Int { invalid.load(ordering: .relaxed) }
 
-    /// Waits until everything that was in the topic at start-up has been applied.
-    public func waitUntilLoaded() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let done = loaded.withLock { l -> Bool in
-                if l.done { return true }
-                l.waiters.append(c)
-                return false
+    /// Waits until everything that was in the topic at start-up has been applied. Throws what
+    /// made `run()` fail before that (the brokers cannot be reached, the topic does not exist),
+    /// or `CancellationError` after `stopWaiting()`.
+    public func waitUntilLoaded() async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let outcome = loading.withLock { l -> Result<Void, any Error>? in
+                if l.outcome == nil { l.waiters.append(c) }
+                return l.outcome
             }
-            if done { c.resume() }
+            if let outcome { c.resume(with: outcome) }
         }
     }
 
-    private func markLoaded() {
-        let waiters = loaded.withLock { l -> [CheckedContinuation<Void, Never>] in
-            l.done = true
+    /// Makes `waitUntilLoaded()` throw `CancellationError` if the directory is not loaded yet: a
+    /// worker asked to stop while it waits (for brokers that do not answer) stops at once.
+    public func stopWaiting() { finishLoading(.failure(CancellationError())) }
+
+    /// The first outcome sticks; later ones change nothing.
+    private func finishLoading(_ outcome: Result<Void, any Error>) {
+        let waiters = loading.withLock { l -> [CheckedContinuation<Void, any Error>] in
+            guard l.outcome == nil else { return [] }
+            l.outcome = outcome
             defer { l.waiters = [] }
             return l.waiters
         }
-        for w in waiters { w.resume() }
+        for w in waiters { w.resume(with: outcome) }
     }
 
-    /// Reads and follows the directory until the task is cancelled.
+    private func markLoaded() { finishLoading(.success(())) }
+
+    /// Reads and follows the directory until the task is cancelled. An error before the
+    /// directory is loaded is also thrown to `waitUntilLoaded()`.
     public func run() async throws {
+        do {
+            try await follow()
+        } catch {
+            finishLoading(.failure(error))
+            throw error
+        }
+    }
+
+    private func follow() async throws {
         let topic = Topic.addressDirectory.rawValue
         let admin = try KafkaAdmin(configuration: client, logger: logger)
         let marks = try await admin.watermarks(topic: topic)

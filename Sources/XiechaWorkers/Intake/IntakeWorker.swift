@@ -47,7 +47,19 @@ public final class IntakeWorker: Sendable {
         let directory = AddressDirectoryFollower(client: client, logger: logger)
         let directoryTask = Task { try await directory.run() }
         defer { directoryTask.cancel() }
-        await directory.waitUntilLoaded()
+        do {
+            try await withGracefulShutdownHandler {
+                try await directory.waitUntilLoaded()
+            } onGracefulShutdown: {
+                directory.stopWaiting()
+            }
+        } catch is CancellationError {
+            logger.info("stopped before the address directory was loaded")
+            return WorkerSummary(worker: options.workerName, records: 0, out: 0, deadLetters: 0, seconds: 0)
+        } catch {
+            throw WorkerStartupError(
+                message: "cannot load the address directory (\(Topic.addressDirectory.rawValue)) from \(client.bootstrapServers.joined(separator: ",")): \(error)")
+        }
 
         var target: EndOffsetTarget? = nil
         if options.stopAtEnd {

@@ -10,8 +10,14 @@ public struct EndOffsetTarget: Sendable {
     /// Reads the end offsets and the group's committed offsets (partitions already at their end
     /// need nothing).
     public static func read(admin: KafkaAdmin, topic: String, group: String) async throws -> EndOffsetTarget {
-        let marks = try await admin.watermarks(topic: topic)
-        let committed = try await admin.committedOffsets(group: group, topic: topic)
+        let marks: [Int32: (low: Int64, high: Int64)]
+        let committed: [KafkaTopicPartition: Int64?]
+        do {
+            marks = try await admin.watermarks(topic: topic)
+            committed = try await admin.committedOffsets(group: group, topic: topic)
+        } catch {
+            throw WorkerStartupError(message: "cannot read where \(topic) ends and where group \(group) stands in it (--stop-at-end): \(error)")
+        }
         var ends: [KafkaTopicPartition: Int64] = [:]
         var remaining: Set<KafkaTopicPartition> = []
         for (p, w) in marks {
