@@ -32,6 +32,18 @@ for _ in $(seq 100); do [ -s "$STATE/bootstrap" ] && break; sleep 0.1; done
 export XIECHA_BROKERS=$(cat "$STATE/bootstrap")
 
 "$X" publish --topic ref.address-directory.v1 --file "$STATE/sample/ref.address-directory.v1.jsonl"
+# The records with their event times (the simulate form: each line names its topic and time), so the
+# workers see the days the sample happened on, as `xiecha simulate` does.
+"$X" publish --file "$STATE/sample/simulate.jsonl"
+# Intake reads the sample once through before the crosscheck worker starts, so that worker finds
+# every person's events in its backlog: it applies a backlog in event time and fires due deadlines
+# on the wall clock only once it is read (a person whose certificate were still on its way would
+# otherwise get a certificate_missing that opens and closes). Certificates first: each person's
+# events reach the crosscheck worker in this order, and a certificate that is already known closes
+# nothing it would have to retract. Then the workers run live.
+for feed in certificates residence-permits marriage-registrations business-licenses school-enrollments; do
+    "$X" worker intake --feed "$feed" --stop-at-end >"$STATE/logs/intake-$feed.backlog.log" 2>&1
+done
 port=9301
 for feed in residence-permits marriage-registrations business-licenses school-enrollments certificates; do
     "$X" worker intake --feed "$feed" --http-port $port >"$STATE/logs/intake-$feed.log" 2>&1 &
@@ -40,10 +52,6 @@ for feed in residence-permits marriage-registrations business-licenses school-en
 done
 "$X" worker crosscheck --store "sqlite:$STATE/state.sqlite" --http-port $port >"$STATE/logs/crosscheck.log" 2>&1 &
 pids+=($!)
-# The records with their event times (the simulate form: each line names its topic and time), so the
-# workers see the days the sample happened on, as `xiecha simulate` does: a certificate issued before
-# the 30-day deadline is on file by then, wherever it stands in the publishing order.
-"$X" publish --file "$STATE/sample/simulate.jsonl"
 
 cat <<INFO
 

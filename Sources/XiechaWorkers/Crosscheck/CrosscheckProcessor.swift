@@ -59,6 +59,17 @@ public final class CrosscheckProcessor: Sendable {
         return prepared.outcome
     }
 
+    /// Applies `events` in order, each with the clock at its own `occurredAt`, and commits: what
+    /// the Kafka worker does. A person's timeline is then evaluated only as far as her own events
+    /// reach, so her result depends on her events alone, never on where batches are cut or on how
+    /// far the wall clock had got when a backlog was read; deadlines after her last event fire
+    /// from `advance(to:)`.
+    public func process(inEventTime events: [PersonEvent]) async throws -> Outcome {
+        let prepared = try await prepare(events, now: nil, after: nil)
+        try await commit(prepared)
+        return prepared.outcome
+    }
+
     /// Applies `events` — all of one instant — at clock `now` and commits, each person's events
     /// folded together before her timeline is evaluated (`xiecha simulate`, which applies its
     /// input instant by instant). The Kafka worker applies event by event (`process`), so its
@@ -69,19 +80,19 @@ public final class CrosscheckProcessor: Sendable {
         return prepared.outcome
     }
 
-    /// Applies `events` in order at clock `now` in memory. `previous`, when given, is a batch
+    /// Applies `events` in order at clock `now` (`nil`: each at its own `occurredAt`) in memory. `previous`, when given, is a batch
     /// prepared earlier whose commit may still be running: its states count as stored, so this
     /// batch can be computed while that one is written (commit them in order).
     ///
     /// Persons are independent, so the batch is split by person over the cores (each person's
     /// events stay in order in one slice); the alert messages come back in event order, exactly
     /// as one slice would give them.
-    public func prepare(_ events: [PersonEvent], now: Timestamp, after previous: PreparedBatch?) async throws -> PreparedBatch {
+    public func prepare(_ events: [PersonEvent], now: Timestamp?, after previous: PreparedBatch?) async throws -> PreparedBatch {
         try await prepare(events, now: now, after: previous, groupingByPerson: false)
     }
 
     private func prepare(
-        _ events: [PersonEvent], now: Timestamp, after previous: PreparedBatch?, groupingByPerson: Bool
+        _ events: [PersonEvent], now: Timestamp?, after previous: PreparedBatch?, groupingByPerson: Bool
     ) async throws -> PreparedBatch {
         guard !events.isEmpty else { return .empty }
         let refs = events.map { engine.personRef(idNumber: $0.person.idNumber) }
@@ -134,7 +145,7 @@ public final class CrosscheckProcessor: Sendable {
     /// person's events to the engine together (their messages take the place of her first event).
     private func applySlice(
         _ indices: [Int], _ events: [PersonEvent], _ refs: [String],
-        _ stored: [String: XiechaStore.PersonRecord], _ now: Timestamp, _ groupingByPerson: Bool
+        _ stored: [String: XiechaStore.PersonRecord], _ now: Timestamp?, _ groupingByPerson: Bool
     ) throws -> Slice {
         var slice = Slice()
         /// The latest state of every person this slice has seen so far.
@@ -172,7 +183,8 @@ public final class CrosscheckProcessor: Sendable {
                     continue
                 }
                 slice.applied += fresh.count
-                store(key, engine.apply(fresh.map { events[$0] }, to: current, now: now), messagesAt: unit[0])
+                let at = now ?? fresh.map { events[$0].occurredAt }.max()!
+                store(key, engine.apply(fresh.map { events[$0] }, to: current, now: at), messagesAt: unit[0])
             }
         } else {
             for i in indices {
@@ -183,7 +195,7 @@ public final class CrosscheckProcessor: Sendable {
                     continue
                 }
                 slice.applied += 1
-                store(key, engine.apply(events[i], to: current, now: now), messagesAt: i)
+                store(key, engine.apply(events[i], to: current, now: now ?? events[i].occurredAt), messagesAt: i)
             }
         }
         slice.persons.reserveCapacity(touched.count)

@@ -3,6 +3,7 @@ import Kafka
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 import XiechaCore
 import XiechaStore
 
@@ -13,7 +14,9 @@ import XiechaStore
 /// mark the input processed once that transaction is committed and the batch's dead letters are
 /// acknowledged. `OutboxPublisher` publishes the outbox to `xiecha.alerts.v1` keyed by community
 /// in the background, deleting what the broker acknowledged, while the next batch is processed.
-/// A timer fires due deadlines on the wall clock the same way. Killed at any point it loses nothing (a committed outbox is published
+/// Events are applied in event time (each at its `occurredAt`); a timer fires due deadlines on the
+/// wall clock the same way, once the backlog found at start is read (with `--stop-at-end`: once,
+/// at the end), so a backlog or a replay gives what `xiecha simulate` gives. Killed at any point it loses nothing (a committed outbox is published
 /// at the next start-up; events not committed are read again) and duplicates nothing a consumer
 /// would keep (the same message per alertId at most twice; events seen are skipped).
 public final class CrosscheckWorker: Sendable {
@@ -22,7 +25,7 @@ public final class CrosscheckWorker: Sendable {
         public var stopAtEnd = false
         /// How often due deadlines are fired in live mode.
         public var timerInterval: Duration = .seconds(1)
-        /// Injectable clock (wall clock by default).
+        /// Injectable clock for firing deadlines (wall clock by default); events are applied at their own time.
         public var clock: @Sendable () -> Timestamp = { Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) }
         public init() {}
         public var groupId: String { group ?? "xiecha-crosscheck" }
@@ -57,11 +60,25 @@ public final class CrosscheckWorker: Sendable {
         let pipeline = CrosscheckPipeline(processor: processor, publisher: publisher)
 
         var target: EndOffsetTarget? = nil
+        // The backlog: what the topic held at start. Until it is read, due deadlines are not fired
+        // on the wall clock (a person's later events may still be in it); events are applied in
+        // event time throughout, so a backlog gives what `xiecha simulate` gives.
+        var backlog: EndOffsetTarget? = nil
         if options.stopAtEnd {
             let admin = try KafkaAdmin(configuration: client, logger: logger)
             target = try await EndOffsetTarget.read(admin: admin, topic: input, group: options.groupId)
             admin.close()
+            backlog = target
+        } else {
+            do {
+                let admin = try KafkaAdmin(configuration: client, logger: logger)
+                defer { admin.close() }
+                backlog = try await EndOffsetTarget.read(admin: admin, topic: input, group: options.groupId)
+            } catch {
+                logger.warning("backlog unknown, deadlines fire from the start", metadata: ["error": "\(error)"])
+            }
         }
+        let caughtUp = Atomic<Bool>(backlog?.isComplete ?? true)
         var consumerConfig = KafkaConsumerConfiguration(client: client, groupId: options.groupId)
         consumerConfig.autoCommitInterval = .seconds(1)
         consumerConfig.maxBatchSize = 2_500
@@ -90,6 +107,7 @@ public final class CrosscheckWorker: Sendable {
                 : Task { [options, logger] in
                     while !Task.isCancelled {
                         do { try await Task.sleep(for: options.timerInterval) } catch { break }
+                        guard caughtUp.load(ordering: .acquiring) else { continue }
                         do { _ = try await pipeline.fireDeadlines(now: clock()) } catch {
                             // Cancelled at shutdown: nothing is lost, due deadlines fire after the next start.
                             if Task.isCancelled { break }
@@ -112,6 +130,14 @@ public final class CrosscheckWorker: Sendable {
                             if let t = target, !t.includes(m) { continue }
                             taken.append(m)
                             target?.reached(m)
+                            if options.stopAtEnd { continue }
+                            if let b = backlog, b.includes(m) {
+                                backlog?.reached(m)
+                                if backlog?.isComplete == true {
+                                    logger.info("backlog read: due deadlines now fire on the wall clock")
+                                    caughtUp.store(true, ordering: .releasing)
+                                }
+                            }
                         }
                         let decoded = await taken.concurrentMap { m -> Result<PersonEvent, DeadLetterReason> in
                             guard let value = m.value else { return .failure(DeadLetterReason(.emptyValue)) }
@@ -129,7 +155,7 @@ public final class CrosscheckWorker: Sendable {
                         }
                         let group = KafkaDeliveryGroup()
                         for letter in letters { try await producer.send(letter, in: group) }
-                        let (committed, commit) = try await pipeline.process(events, now: clock())
+                        let (committed, commit) = try await pipeline.process(events, now: nil)
                         try publisher.checkFailure()
                         try committer.submit(group, after: commit, for: taken)
                         records += taken.count
@@ -150,11 +176,24 @@ public final class CrosscheckWorker: Sendable {
             timer?.cancel()
             _ = await timer?.value
             try await pipeline.flush()
+            if target?.isComplete == true {
+                // Everything up to the end is applied: the deadlines due by now fire, as the timer
+                // of a live worker would fire them (not after a stop mid-way: unread events could
+                // still close what they raise).
+                out += try await pipeline.fireDeadlines(now: clock())
+            }
             try await committer.finish()
             publisher.finish()
             await publishing.value
             try publisher.checkFailure()
             last = ContinuousClock.now  // everything committed is published
+        } else if target != nil {
+            // Nothing new to read: only the deadlines due by now.
+            let fired = try await pipeline.fireDeadlines(now: clock())
+            if fired > 0 {
+                try await publisher.drain()
+                out += fired
+            }
         }
         try? await consumer.commit()
         await consumer.close()
@@ -190,7 +229,7 @@ actor CrosscheckPipeline {
 
     /// Applies events and starts their commit; returns the alert messages the batch adds to the
     /// outbox and the commit, which the caller awaits before marking the input processed.
-    func process(_ events: [PersonEvent], now: Timestamp) async throws -> (messages: Int, commit: Task<Void, any Error>) {
+    func process(_ events: [PersonEvent], now: Timestamp?) async throws -> (messages: Int, commit: Task<Void, any Error>) {
         await acquire()
         defer { release() }
         let prepared = try await processor.prepare(events, now: now, after: inFlight?.batch)

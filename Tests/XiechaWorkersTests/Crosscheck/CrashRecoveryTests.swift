@@ -37,7 +37,8 @@ struct CrashRecoveryTests {
         try await producer.awaitDeliveries()
         await producer.shutdown()
 
-        // What an uninterrupted run publishes: the same processor, in process, on an in-memory store.
+        // What an uninterrupted run publishes: the same processor, in process, on an in-memory store —
+        // events in event time, then the deadlines due by now (what --stop-at-end fires at the end).
         let memory = InMemoryStateStore()
         try await memory.migrate()
         var engineConfig = RulesConfiguration()
@@ -47,7 +48,7 @@ struct CrashRecoveryTests {
         var expected = Set<AlertKey>()
         var i = 0
         while i < events.count {
-            for m in try await reference.process(Array(events[i..<min(i + 5_000, events.count)]), now: now).messages {
+            for m in try await reference.process(inEventTime: Array(events[i..<min(i + 5_000, events.count)])).messages {
                 expected.insert(AlertKey(alertId: m.alertId, status: m.status.rawValue, community: m.kafkaKey))
             }
             i += 5_000
