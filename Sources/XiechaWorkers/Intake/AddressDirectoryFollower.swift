@@ -1,5 +1,6 @@
 import Kafka
 import Logging
+import Metrics
 import Synchronization
 import XiechaCore
 
@@ -83,16 +84,25 @@ public final class AddressDirectoryFollower: Sendable {
         try consumer.assign(start)
         await withTaskCancellationHandler {
             for await batch in consumer.batches {
-                var rejected = 0
+                var rejected: [(message: KafkaConsumerMessage, reason: DeadLetterReason)] = []
                 directory.withLock { d in
                     for m in batch {
                         let key = m.key.map { String(decoding: $0, as: UTF8.self) }
-                        if d.apply(key: key, value: m.value) != nil { rejected += 1 }
+                        if let reason = d.apply(key: key, value: m.value) { rejected.append((m, reason)) }
                     }
                 }
-                if rejected > 0 {
-                    invalid.add(rejected, ordering: .relaxed)
-                    logger.error("address directory updates rejected", metadata: ["count": "\(rejected)", "kafka.topic": "\(topic)"])
+                // Every intake worker reads the whole directory, so a bad entry is not dead-lettered (it
+                // would be five times, again at every start): each one is logged where it is and why
+                // (the house it names stays as it was), and counted with the dead letters.
+                for (m, reason) in rejected {
+                    invalid.add(1, ordering: .relaxed)
+                    Counter(label: "xiecha_dead_letters_total", dimensions: [("topic", topic), ("reason", reason.kind.rawValue)]).increment()
+                    logger.error(
+                        "address directory entry rejected",
+                        metadata: [
+                            "kafka.topic": "\(topic)", "kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)",
+                            "reason": "\(reason.code)",
+                        ])
                 }
                 if !pending.isEmpty {
                     for m in batch where m.offset + 1 >= (ends[m.partition] ?? 0) { pending.remove(m.partition) }
