@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import XiechaCore
 import XiechaStore
 
@@ -102,7 +103,12 @@ public final class CrosscheckProcessor: Sendable {
             for p in previous.persons where unique.contains(p.key) { known[p.key] = p }
             unique.subtract(known.keys)
         }
-        var stored = unique.isEmpty ? [:] : try await store.persons(Array(unique))
+        var stored: [String: XiechaStore.PersonRecord] = [:]
+        if !unique.isEmpty {
+            let reading = ContinuousClock.now
+            stored = try await store.persons(Array(unique))
+            StoreMetrics.read.recordInterval(since: reading)
+        }
         if !known.isEmpty { stored.merge(known) { _, newer in newer } }
         let records = stored
         let width = events.count < minimumParallelBatch ? 1 : parallelism
@@ -263,7 +269,9 @@ public final class CrosscheckProcessor: Sendable {
             alerts.append(AlertRecord(alertId: m.alertId, personKey: m.subject.personRef, routingKey: m.kafkaKey, status: m.status.rawValue, payload: payload))
             outbox.append(OutboxEntry(topic: Topic.alerts.rawValue, key: m.kafkaKey, payload: payload))
         }
+        let committing = ContinuousClock.now
         try await store.commit(StoreBatch(persons: persons, alerts: alerts, outbox: outbox))
+        StoreMetrics.commit.recordInterval(since: committing)
     }
 }
 

@@ -80,6 +80,7 @@ public final class CrosscheckWorker: Sendable {
         }
         let caughtUp = Atomic<Bool>(backlog?.isComplete ?? true)
         var consumerConfig = KafkaConsumerConfiguration(client: client, groupId: options.groupId)
+        ConsumerLagMetrics.install(on: &consumerConfig.client)
         consumerConfig.autoCommitInterval = .seconds(1)
         consumerConfig.maxBatchSize = 2_500
         // A batch takes a store transaction; a few batches read ahead are plenty (and memory is
@@ -149,6 +150,7 @@ public final class CrosscheckWorker: Sendable {
                                 events.append(event)
                             case .failure(let reason):
                                 let letter = DeadLetter(topic: input, partition: m.partition, offset: m.offset, reason: reason, value: m.value)
+                                metrics.deadLettered(reason)
                                 letters.append(KafkaProducerMessage(topic: Topic.deadLetters.rawValue, key: m.key, value: m.value, headers: letter.kafkaHeaders.map { KafkaHeader(key: $0.key, value: $0.value) }))
                                 logger.warning("dead letter", metadata: ["kafka.partition": "\(m.partition)", "kafka.offset": "\(m.offset)", "reason": "\(letter.reason.code)"])
                             }
@@ -293,6 +295,7 @@ actor CrosscheckPipeline {
 
 struct CrosscheckMetrics: Sendable {
     let eventsIn = Counter(label: "xiecha_records_in_total", dimensions: [("topic", Topic.personEvents.rawValue)])
+    let recordsOut = Counter(label: "xiecha_records_out_total", dimensions: [("topic", Topic.alerts.rawValue)])
     let latency = Metrics.Timer(label: "xiecha_batch_processing_seconds", dimensions: [("worker", "crosscheck")], preferredDisplayUnit: .seconds)
 
     func batch(events: Int, started: ContinuousClock.Instant) {
@@ -300,7 +303,12 @@ struct CrosscheckMetrics: Sendable {
         latency.recordInterval(since: started)
     }
 
+    func deadLettered(_ reason: DeadLetterReason) {
+        Counter(label: "xiecha_dead_letters_total", dimensions: [("topic", Topic.personEvents.rawValue), ("reason", reason.kind.rawValue)]).increment()
+    }
+
     func alert(_ m: AlertMessage) {
+        recordsOut.increment()
         Counter(label: m.status == .open ? "xiecha_alerts_raised_total" : "xiecha_alerts_closed_total", dimensions: [("type", m.type.rawValue)]).increment()
     }
 }

@@ -77,6 +77,7 @@ public final class IntakeWorker: Sendable {
         }
         let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
         var consumerConfig = KafkaConsumerConfiguration(client: client, groupId: options.groupId)
+        ConsumerLagMetrics.install(on: &consumerConfig.client)
         consumerConfig.autoCommitInterval = .seconds(1)
         let consumer = try KafkaConsumer(configuration: consumerConfig, logger: logger)
 
