@@ -96,6 +96,25 @@ public final class IntakeWorker: Sendable {
         let committer = AcknowledgedOffsetCommitter(consumer: consumer, logger: logger)
         try consumer.subscribe(topics: [feed.rawValue])
         health.markReady()
+        let silence = FeedSilenceMonitor(window: configuration.feedSilenceWindow, start: .now)
+        let watch: Task<Void, Never>? =
+            options.stopAtEnd
+            ? nil
+            : Task { [logger, feed] in
+                let gauge = Gauge(label: "xiecha_feed_silent", dimensions: [("topic", feed.rawValue)])
+                gauge.record(0)
+                let every = min(Duration.seconds(60), silence.window / 10)
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: every) } catch { break }
+                    if case .turnedSilent(let since) = silence.check(at: .now) {
+                        gauge.record(1)
+                        logger.error(
+                            "feed silent: no record for longer than its window; check the department's export",
+                            metadata: ["kafka.topic": "\(feed.rawValue)", "silentForSeconds": "\(Int((ContinuousClock.now - since).seconds))"])
+                    }
+                }
+            }
+        defer { watch?.cancel() }
 
         do {
             try await withGracefulShutdownHandler {
@@ -141,6 +160,10 @@ public final class IntakeWorker: Sendable {
                     out += batchOut
                     deadLetters += batchDead
                     metrics.batch(records: batchRecords, out: batchOut, started: started)
+                    if batchRecords > 0, silence.recordsArrived(at: .now) == .resumed {
+                        Gauge(label: "xiecha_feed_silent", dimensions: [("topic", feed.rawValue)]).record(0)
+                        logger.info("feed resumed", metadata: ["kafka.topic": "\(feed.rawValue)"])
+                    }
                     if target?.isComplete ?? false { break }
                 }
             } onGracefulShutdown: {
