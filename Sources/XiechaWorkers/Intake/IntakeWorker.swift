@@ -78,6 +78,9 @@ public final class IntakeWorker: Sendable {
         let producer = try KafkaProducer(configuration: producerConfig, logger: logger)
         var consumerConfig = KafkaConsumerConfiguration(client: client, groupId: options.groupId)
         ConsumerLagMetrics.install(on: &consumerConfig.client)
+        // Read-ahead: 16 MiB keeps both cores busy; librdkafka's default (64 MiB per consumer) only
+        // adds resident memory when a backlog arrives in large batches.
+        consumerConfig.prefetchKilobytes = 16_384
         consumerConfig.autoCommitInterval = .seconds(1)
         let consumer = try KafkaConsumer(configuration: consumerConfig, logger: logger)
 
