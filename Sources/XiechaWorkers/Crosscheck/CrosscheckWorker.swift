@@ -60,15 +60,14 @@ public final class CrosscheckWorker: Sendable {
         let pipeline = CrosscheckPipeline(processor: processor, publisher: publisher)
 
         var target: EndOffsetTarget? = nil
-        // The backlog: what the topic held at start. Until it is read, due deadlines are not fired
-        // on the wall clock (a person's later events may still be in it); events are applied in
-        // event time throughout, so a backlog gives what `xiecha simulate` gives.
+        // Live: the backlog, what the topic held at start. Until it is read, the timer does not fire
+        // due deadlines on the wall clock (a person's later events may still be in it); events are
+        // applied in event time throughout, so a backlog gives what `xiecha simulate` gives.
         var backlog: EndOffsetTarget? = nil
         if options.stopAtEnd {
             let admin = try KafkaAdmin(configuration: client, logger: logger)
             target = try await EndOffsetTarget.read(admin: admin, topic: input, group: options.groupId)
             admin.close()
-            backlog = target
         } else {
             do {
                 let admin = try KafkaAdmin(configuration: client, logger: logger)
@@ -78,7 +77,9 @@ public final class CrosscheckWorker: Sendable {
                 logger.warning("backlog unknown, deadlines fire from the start", metadata: ["error": "\(error)"])
             }
         }
-        let caughtUp = Atomic<Bool>(backlog?.isComplete ?? true)
+        // Shared with the timer. A worker in a group of several reads only its own partitions: the
+        // backlog is read when every partition assigned to it is.
+        let unread = Mutex<EndOffsetTarget?>(backlog?.isComplete == false ? backlog : nil)
         var consumerConfig = KafkaConsumerConfiguration(client: client, groupId: options.groupId)
         ConsumerLagMetrics.install(on: &consumerConfig.client)
         consumerConfig.autoCommitInterval = .seconds(1)
@@ -108,7 +109,15 @@ public final class CrosscheckWorker: Sendable {
                 : Task { [options, logger] in
                     while !Task.isCancelled {
                         do { try await Task.sleep(for: options.timerInterval) } catch { break }
-                        guard caughtUp.load(ordering: .acquiring) else { continue }
+                        let assigned = consumer.assignment
+                        let waiting = unread.withLock { b -> Bool in
+                            guard let t = b else { return false }
+                            if !t.isComplete(within: assigned) { return true }
+                            b = nil
+                            logger.info("backlog read: due deadlines now fire on the wall clock")
+                            return false
+                        }
+                        if waiting { continue }
                         do { _ = try await pipeline.fireDeadlines(now: clock()) } catch {
                             // Cancelled at shutdown: nothing is lost, due deadlines fire after the next start.
                             if Task.isCancelled { break }
@@ -131,13 +140,8 @@ public final class CrosscheckWorker: Sendable {
                             if let t = target, !t.includes(m) { continue }
                             taken.append(m)
                             target?.reached(m)
-                            if options.stopAtEnd { continue }
-                            if let b = backlog, b.includes(m) {
-                                backlog?.reached(m)
-                                if backlog?.isComplete == true {
-                                    logger.info("backlog read: due deadlines now fire on the wall clock")
-                                    caughtUp.store(true, ordering: .releasing)
-                                }
+                            if !options.stopAtEnd {
+                                unread.withLock { b in if b?.includes(m) == true { b?.reached(m) } }
                             }
                         }
                         let decoded = await taken.concurrentMap { m -> Result<PersonEvent, DeadLetterReason> in

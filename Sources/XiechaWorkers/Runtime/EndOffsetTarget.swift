@@ -36,6 +36,12 @@ public struct EndOffsetTarget: Sendable {
 
     public var isComplete: Bool { remaining.isEmpty }
 
+    /// Whether every partition in `assigned` is processed up to its end: the part of the topic a
+    /// consumer in a group of several is responsible for (an empty assignment is not).
+    public func isComplete(within assigned: Set<KafkaTopicPartition>) -> Bool {
+        !assigned.isEmpty && remaining.isDisjoint(with: assigned)
+    }
+
     /// Whether this run should process the message (it lies below its partition's end).
     public func includes(_ m: KafkaConsumerMessage) -> Bool {
         guard let end = ends[m.topicPartition] else { return false }
