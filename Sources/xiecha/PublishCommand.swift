@@ -108,11 +108,7 @@ struct PublishCommand: AsyncParsableCommand {
                     value = w.bytes
                 }
             } else {
-                do {
-                    key = try IntakeProcessor.recordKey(topic: topic, value: bytes)
-                } catch {
-                    report("line \(number): not a valid \(topic.rawValue) record (\(describe(error))): sent without a key")
-                }
+                key = recordKey(topic: topic, value: bytes, line: number)
             }
             out.append(KafkaProducerMessage(topic: topic.rawValue, key: key, value: value))
         }
@@ -128,14 +124,7 @@ struct PublishCommand: AsyncParsableCommand {
         for (number, bytes) in lines {
             switch SimulationInputLine.parse(bytes, localUTCOffsetSeconds: utcOffsetSeconds) {
             case .success(let line):
-                var key = line.key
-                if key == nil {
-                    do {
-                        key = try IntakeProcessor.recordKey(topic: line.topic, value: line.value)
-                    } catch {
-                        report("line \(number): not a valid \(line.topic.rawValue) record (\(describe(error))): sent without a key")
-                    }
-                }
+                let key = line.key ?? recordKey(topic: line.topic, value: line.value, line: number)
                 out.append(
                     KafkaProducerMessage(
                         topic: line.topic.rawValue, key: key, value: line.value, timestampMs: line.timestamp.millisecondsSinceEpoch))
@@ -149,6 +138,17 @@ struct PublishCommand: AsyncParsableCommand {
             throw ExitCode(65)
         }
         return out
+    }
+
+    /// The key DESIGN.md gives a record of `topic`; `nil` (reported with the line number and the
+    /// reason, never the value) when the value is not a valid record.
+    private static func recordKey(topic: Topic, value: [UInt8]?, line: Int) -> String? {
+        do {
+            return try IntakeProcessor.recordKey(topic: topic, value: value)
+        } catch {
+            report("line \(line): not a valid \(topic.rawValue) record (\(describe(error))): sent without a key")
+            return nil
+        }
     }
 
     private static func describe(_ reason: DeadLetterReason) -> String {

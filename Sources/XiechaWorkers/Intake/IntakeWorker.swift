@@ -104,13 +104,12 @@ public final class IntakeWorker: Sendable {
             options.stopAtEnd
             ? nil
             : Task { [logger, feed] in
-                let gauge = Gauge(label: "xiecha_feed_silent", dimensions: [("topic", feed.rawValue)])
-                gauge.record(0)
+                metrics.feedSilent.record(0)
                 let every = min(Duration.seconds(60), silence.window / 10)
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: every) } catch { break }
                     if case .turnedSilent(let since) = silence.check(at: .now) {
-                        gauge.record(1)
+                        metrics.feedSilent.record(1)
                         logger.error(
                             "feed silent: no record for longer than its window; check the department's export",
                             metadata: ["kafka.topic": "\(feed.rawValue)", "silentForSeconds": "\(Int((ContinuousClock.now - since).seconds))"])
@@ -164,7 +163,7 @@ public final class IntakeWorker: Sendable {
                     deadLetters += batchDead
                     metrics.batch(records: batchRecords, out: batchOut, started: started)
                     if batchRecords > 0, silence.recordsArrived(at: .now) == .resumed {
-                        Gauge(label: "xiecha_feed_silent", dimensions: [("topic", feed.rawValue)]).record(0)
+                        metrics.feedSilent.record(0)
                         logger.info("feed resumed", metadata: ["kafka.topic": "\(feed.rawValue)"])
                     }
                     if target?.isComplete ?? false { break }
@@ -200,6 +199,8 @@ struct IntakeMetrics: Sendable {
     let recordsIn: Counter
     let recordsOut: Counter
     let latency: Metrics.Timer
+    /// `xiecha_feed_silent{topic}`: 1 while the feed is silent (see `FeedSilenceMonitor`).
+    let feedSilent: Gauge
     let feed: Topic
 
     init(feed: Topic) {
@@ -207,6 +208,7 @@ struct IntakeMetrics: Sendable {
         recordsIn = Counter(label: "xiecha_records_in_total", dimensions: [("topic", feed.rawValue)])
         recordsOut = Counter(label: "xiecha_records_out_total", dimensions: [("topic", Topic.personEvents.rawValue)])
         latency = Metrics.Timer(label: "xiecha_batch_processing_seconds", dimensions: [("worker", "intake")], preferredDisplayUnit: .seconds)
+        feedSilent = Gauge(label: "xiecha_feed_silent", dimensions: [("topic", feed.rawValue)])
     }
 
     func batch(records: Int, out: Int, started: ContinuousClock.Instant) {
