@@ -36,11 +36,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(name: .long, help: "JSON-lines file ('-' for stdin).")
     var file: String
 
-    @Option(name: .long, help: "Kafka bootstrap servers (env XIECHA_BROKERS).")
-    var brokers: String?
-
-    @Option(name: .long, help: "Configuration file, YAML (env XIECHA_CONFIG).")
-    var config: String?
+    @OptionGroup var cluster: ClusterOptions
 
     func validate() throws {
         if let topic, Topic(rawValue: topic) == nil {
@@ -49,9 +45,7 @@ struct PublishCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = try XiechaConfiguration.load(file: config)
-        if let brokers { configuration.brokers = brokers.split(separator: ",").map(String.init) }
-        guard !configuration.brokers.isEmpty else { throw ValidationError("no Kafka brokers: pass --brokers or set XIECHA_BROKERS") }
+        let configuration = try cluster.loadConfiguration()
         let data: Data
         do {
             data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
@@ -170,19 +164,13 @@ struct TopicsCommand: AsyncParsableCommand {
             commandName: "create",
             abstract: "Create every Xiecha topic (compacted address directory) on a real Kafka cluster.")
 
-        @Option(name: .long, help: "Kafka bootstrap servers (env XIECHA_BROKERS).")
-        var brokers: String?
-
-        @Option(name: .long, help: "Configuration file, YAML (env XIECHA_CONFIG).")
-        var config: String?
+        @OptionGroup var cluster: ClusterOptions
 
         @Option(name: .long, help: "Replication factor (-1: the broker's default).")
         var replicationFactor: Int32 = -1
 
         func run() async throws {
-            var configuration = try XiechaConfiguration.load(file: config)
-            if let brokers { configuration.brokers = brokers.split(separator: ",").map(String.init) }
-            guard !configuration.brokers.isEmpty else { throw ValidationError("no Kafka brokers: pass --brokers or set XIECHA_BROKERS") }
+            let configuration = try cluster.loadConfiguration()
             var logger = Logger(label: "xiecha.topics")
             logger.logLevel = .warning
             let admin = try KafkaAdmin(configuration: configuration.kafkaClient(), logger: logger)

@@ -50,6 +50,21 @@ struct SimulateCommand: AsyncParsableCommand {
         help: "Also write each dead letter's original record value on stderr. It may hold full ID numbers and names, so by default only its topic, line number (offset), recordId and reason are written.")
     var deadLetterValues = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Rule trial: run the input under the configuration and under this one, and print per alert type and office what the new one adds, removes and changes (instead of the alerts).",
+            valueName: "NEW.yaml"))
+    var compareConfig: String?
+
+    /// How a rule trial is printed.
+    enum ComparisonFormat: String, ExpressibleByArgument, CaseIterable {
+        case table, json
+    }
+
+    @Option(name: .long, help: "With --compare-config: table | json.")
+    var format: ComparisonFormat = .table
+
     /// The default since values are left out unless asked for; still accepted.
     @Flag(name: .long, help: .hidden)
     var omitDeadLetterValues = false
@@ -86,6 +101,24 @@ struct SimulateCommand: AsyncParsableCommand {
         let rules = Simulation.rulesConfiguration(
             from: configuration, localRegionPrefixes: regionPrefixes.isEmpty ? nil : regionPrefixes)
         let options = Simulation.Options(rules: rules, until: until.flatMap { LocalDate(iso: $0) })
+        if let compareConfig {
+            let proposed: XiechaConfiguration
+            do { proposed = try XiechaConfiguration.load(file: compareConfig) } catch { throw fail(error.description) }
+            var proposedOptions = options
+            proposedOptions.rules = Simulation.rulesConfiguration(
+                from: proposed, localRegionPrefixes: regionPrefixes.isEmpty ? nil : regionPrefixes)
+            let lines = Array(reader)
+            if reader.failed { throw fail("reading '\(input)' failed part-way") }
+            do {
+                let comparison = SimulationComparison(
+                    current: try await Simulation.lastMessages(lines: lines, options: options),
+                    proposed: try await Simulation.lastMessages(lines: lines, options: proposedOptions))
+                FileHandle.standardOutput.write(Data((format == .json ? comparison.json() : comparison.table()).utf8))
+            } catch {
+                throw fail("\(error)")
+            }
+            return
+        }
         let stdout = SimulationLineWriter(fileDescriptor: 1)
         let includeValues = deadLetterValues && !omitDeadLetterValues
         let simulation = Simulation(

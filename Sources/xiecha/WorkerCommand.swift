@@ -1,70 +1,26 @@
 import ArgumentParser
-import Foundation
-import Logging
-import ServiceLifecycle
-import Synchronization
 import XiechaCore
 import XiechaWorkers
 
+/// `xiecha worker KIND`: one worker process.
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker", abstract: "Run one worker process.", subcommands: [IntakeCommand.self, CrosscheckCommand.self])
 }
+
+extension Feed: ExpressibleByArgument {}
 
 struct IntakeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "intake",
         abstract: "Validate one department feed and emit person events (and dead letters).")
 
-    @Option(name: .long, help: "residence-permits | marriage-registrations | business-licenses | school-enrollments | certificates")
-    var feed: String
+    @Option(name: .long, help: ArgumentHelp("The department feed.", valueName: Feed.allCases.map(\.rawValue).joined(separator: "|")))
+    var feed: Feed
 
     @OptionGroup var shared: WorkerOptions
 
-    func validate() throws {
-        guard Topic(feedName: feed) != nil else {
-            throw ValidationError("unknown --feed '\(feed)'; one of: \(Topic.departmentFeeds.compactMap(\.feedName).joined(separator: ", "))")
-        }
-    }
-
-    func run() async throws {
-        let configuration = try shared.loadConfiguration()
-        var options = IntakeWorker.Options(feed: Topic(feedName: feed)!)
-        options.group = shared.group
-        options.stopAtEnd = shared.stopAtEnd
-        let logger = shared.makeLogger(label: "xiecha.intake")
-        let health = WorkerHealth()
-        let worker = IntakeWorker(options: options, configuration: configuration, health: health, logger: logger)
-        let summary = try await runWorker(shared: shared, health: health, logger: logger) { try await worker.run() }
-        if shared.stopAtEnd { print(summary.jsonLine) }
-    }
-}
-
-/// Runs a worker next to its HTTP endpoint in one ServiceGroup: SIGTERM/SIGINT drain the worker
-/// (it finishes its batch, waits for its outputs, commits) before the process exits.
-func runWorker(
-    shared: WorkerOptions, health: WorkerHealth, logger: Logger, _ body: @escaping @Sendable () async throws -> WorkerSummary
-) async throws -> WorkerSummary {
-    let result = Mutex<WorkerSummary?>(nil)
-    let work = WorkerService { result.withLock { _ = $0 }; let s = try await body(); result.withLock { $0 = s } }
-    let http = WorkerHTTPServer(port: shared.httpPort, health: health, logger: logger)
-    let group = ServiceGroup(
-        configuration: ServiceGroupConfiguration(
-            services: [
-                .init(service: http),
-                .init(service: work, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-    try await group.run()
-    guard let summary = result.withLock({ $0 }) else { throw ExitCode.failure }
-    return summary
-}
-
-/// A worker's main loop as a `Service`.
-struct WorkerService: Service {
-    let body: @Sendable () async throws -> Void
-    func run() async throws { try await body() }
+    func run() async throws { try await shared.runWorker(.intake(feed)) }
 }
 
 struct CrosscheckCommand: AsyncParsableCommand {
@@ -73,15 +29,5 @@ struct CrosscheckCommand: AsyncParsableCommand {
 
     @OptionGroup var shared: WorkerOptions
 
-    func run() async throws {
-        let configuration = try shared.loadConfiguration()
-        var options = CrosscheckWorker.Options()
-        options.group = shared.group
-        options.stopAtEnd = shared.stopAtEnd
-        let logger = shared.makeLogger(label: "xiecha.crosscheck")
-        let health = WorkerHealth()
-        let worker = CrosscheckWorker(options: options, configuration: configuration, health: health, logger: logger)
-        let summary = try await runWorker(shared: shared, health: health, logger: logger) { try await worker.run() }
-        if shared.stopAtEnd { print(summary.jsonLine) }
-    }
+    func run() async throws { try await shared.runWorker(.crosscheck) }
 }

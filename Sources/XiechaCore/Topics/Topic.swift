@@ -14,25 +14,14 @@ public enum Topic: String, Sendable, Hashable, Codable, CaseIterable {
     case deadLetters = "xiecha.dead-letters.v1"
 
     /// The five department feeds, each consumed by its own intake worker.
-    public static let departmentFeeds: [Topic] = [
-        .residencePermits, .marriageRegistrations, .businessLicenses, .schoolEnrollments, .certificates,
-    ]
+    public static let departmentFeeds: [Topic] = Feed.allCases.map { $0.topic }
 
     /// The `--feed` name of a department topic (`residence-permits`, …); `nil` for Xiecha's own topics.
-    public var feedName: String? {
-        switch self {
-        case .residencePermits: return "residence-permits"
-        case .marriageRegistrations: return "marriage-registrations"
-        case .businessLicenses: return "business-licenses"
-        case .schoolEnrollments: return "school-enrollments"
-        case .certificates: return "certificates"
-        default: return nil
-        }
-    }
+    public var feedName: String? { Feed(topic: self)?.rawValue }
 
     /// The department topic with this `--feed` name.
     public init?(feedName: String) {
-        guard let t = Topic.departmentFeeds.first(where: { $0.feedName == feedName }) else { return nil }
-        self = t
+        guard let feed = Feed(rawValue: feedName) else { return nil }
+        self = feed.topic
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import XiechaCore
+import XiechaStore
 import Yams
 
 /// Every setting of a Xiecha process, documented once here.
@@ -34,19 +35,11 @@ public struct XiechaConfiguration: Sendable {
     public var brokers: [String] = []
     /// librdkafka properties for every client (TLS/SASL and tuning).
     public var kafkaProperties: [String: String] = [:]
-    /// `sqlite:PATH` or `postgres://…`. Default `sqlite:.xiecha/state.sqlite`.
-    public var store: String = "sqlite:.xiecha/state.sqlite"
-    /// Region prefixes of the local jurisdiction (migrant = hukou outside these).
-    public var localRegionPrefixes: [String] = ["421125"]
-    public var timeZoneName: String = "Asia/Shanghai"
-    public var utcOffsetSeconds: Int = 8 * 3600
-    /// HMAC-SHA256 key for `personRef`. The built-in default is for development only.
-    public var personRefSecret: String = RulesConfiguration.embeddedPersonRefSecret
-    public var minimumAge: Int = 18
-    public var maximumAge: Int = 49
-    public var certificateGraceDays: Int = 30
-    public var expiringWindowDays: Int = 30
-    public var escalationDays: Int = 7
+    /// Where state lives. Default `sqlite:.xiecha/state.sqlite`.
+    public var store: StoreURL = .sqlite(path: ".xiecha/state.sqlite", synchronous: .normal)
+    /// The rules, the jurisdiction (regions, zone) and the `personRef` key, as the engine takes
+    /// them: one struct, documented in `RulesConfiguration`, not a copy of its fields.
+    public var rules = RulesConfiguration()
     /// Feed health: how long a department topic may stay silent.
     public var feedSilenceWindow: Duration = .seconds(24 * 3600)
 
@@ -97,14 +90,14 @@ public struct XiechaConfiguration: Sendable {
             guard let props = p as? [String: Any] else { throw ConfigurationError(message: "\(source): 'kafka.properties' must be a mapping") }
             for (k, v) in props { kafkaProperties[k] = String(describing: v) }
         }
-        if let s = root["store"] { store = String(describing: s) }
+        if let s = root["store"] { store = try Self.storeURL(String(describing: s), source: "\(source): 'store'") }
         let j = try section("jurisdiction")
         if let r = j["regionPrefixes"] {
             guard let list = r as? [Any] else { throw ConfigurationError(message: "\(source): 'jurisdiction.regionPrefixes' must be a list") }
-            localRegionPrefixes = list.map { String(describing: $0) }
+            rules.localRegionPrefixes = list.map { String(describing: $0) }
         }
         let offsetHours = try int(j, "utcOffsetHours", "jurisdiction")
-        if let h = offsetHours { utcOffsetSeconds = h * 3600 }
+        if let h = offsetHours { rules.utcOffsetSeconds = h * 3600 }
         if let tz = j["timeZone"] {
             // Deadlines are calendar days in this zone: a name must mean its offset, not be a label.
             let name = String(describing: tz)
@@ -120,17 +113,17 @@ public struct XiechaConfiguration: Sendable {
                 throw ConfigurationError(
                     message: "\(source): 'jurisdiction.utcOffsetHours' \(h) contradicts 'jurisdiction.timeZone' \(name) (UTC\(seconds >= 0 ? "+" : "")\(Double(seconds) / 3600))")
             }
-            timeZoneName = name
-            utcOffsetSeconds = seconds
+            rules.timeZoneName = name
+            rules.utcOffsetSeconds = seconds
         }
         let p = try section("privacy")
-        if let s = p["personRefSecret"] { personRefSecret = String(describing: s) }
+        if let s = p["personRefSecret"] { rules.personRefSecret = Array(String(describing: s).utf8) }
         let r = try section("rules")
-        if let v = try int(r, "minimumAge", "rules") { minimumAge = v }
-        if let v = try int(r, "maximumAge", "rules") { maximumAge = v }
-        if let v = try int(r, "certificateGraceDays", "rules") { certificateGraceDays = v }
-        if let v = try int(r, "expiringWindowDays", "rules") { expiringWindowDays = v }
-        if let v = try int(r, "escalationDays", "rules") { escalationDays = v }
+        if let v = try int(r, "minimumAge", "rules") { rules.minimumAge = v }
+        if let v = try int(r, "maximumAge", "rules") { rules.maximumAge = v }
+        if let v = try int(r, "certificateGraceDays", "rules") { rules.certificateGraceDays = v }
+        if let v = try int(r, "expiringWindowDays", "rules") { rules.expiringWindowDays = v }
+        if let v = try int(r, "escalationDays", "rules") { rules.escalationDays = v }
         let f = try section("feeds")
         if let v = try int(f, "silenceWindowHours", "feeds") { feedSilenceWindow = .seconds(v * 3600) }
         try validate(source: source)
@@ -138,9 +131,9 @@ public struct XiechaConfiguration: Sendable {
 
     mutating func apply(environment env: [String: String]) throws(ConfigurationError) {
         if let b = env["XIECHA_BROKERS"], !b.isEmpty { brokers = b.split(separator: ",").map(String.init) }
-        if let s = env["XIECHA_STORE"], !s.isEmpty { store = s }
-        if let s = env["XIECHA_PERSON_REF_SECRET"], !s.isEmpty { personRefSecret = s }
-        if let r = env["XIECHA_LOCAL_REGIONS"], !r.isEmpty { localRegionPrefixes = r.split(separator: ",").map(String.init) }
+        if let s = env["XIECHA_STORE"], !s.isEmpty { store = try Self.storeURL(s, source: "XIECHA_STORE") }
+        if let s = env["XIECHA_PERSON_REF_SECRET"], !s.isEmpty { rules.personRefSecret = Array(s.utf8) }
+        if let r = env["XIECHA_LOCAL_REGIONS"], !r.isEmpty { rules.localRegionPrefixes = r.split(separator: ",").map(String.init) }
         for (k, v) in env where k.hasPrefix("XIECHA_KAFKA_") {
             kafkaProperties[k.dropFirst("XIECHA_KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")] = v
         }
@@ -148,10 +141,10 @@ public struct XiechaConfiguration: Sendable {
     }
 
     func validate(source: String) throws(ConfigurationError) {
-        for p in localRegionPrefixes where p.isEmpty || p.count > 6 || !p.allSatisfy(\.isASCII) || !p.allSatisfy(\.isNumber) {
+        for p in rules.localRegionPrefixes where p.isEmpty || p.count > 6 || !p.allSatisfy(\.isASCII) || !p.allSatisfy(\.isNumber) {
             throw ConfigurationError(message: "\(source): region prefix '\(p)' must be 1–6 digits")
         }
-        guard minimumAge >= 0, maximumAge >= minimumAge else {
+        guard rules.minimumAge >= 0, rules.maximumAge >= rules.minimumAge else {
             throw ConfigurationError(message: "\(source): rules.minimumAge/maximumAge out of order")
         }
     }
@@ -164,7 +157,14 @@ public struct XiechaConfiguration: Sendable {
     }
 
     /// The jurisdiction as the intake core sees it.
-    public var jurisdiction: Jurisdiction { Jurisdiction(regionPrefixes: localRegionPrefixes) }
+    public var jurisdiction: Jurisdiction { Jurisdiction(regionPrefixes: rules.localRegionPrefixes) }
+
+    /// Parses a store location, or says where the bad one came from.
+    public static func storeURL(_ text: String, source: String) throws(ConfigurationError) -> StoreURL {
+        do { return try StoreURL(parsing: text) } catch {
+            throw ConfigurationError(message: "\(source): \(error)")
+        }
+    }
 }
 
 /// A setting that cannot be used, with where it came from.
@@ -172,21 +172,4 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public init(message: String) { self.message = message }
     public var description: String { "configuration error: \(message)" }
-}
-
-extension XiechaConfiguration {
-    /// The rule settings as the crosscheck engine takes them.
-    public var rules: RulesConfiguration {
-        var r = RulesConfiguration()
-        r.minimumAge = minimumAge
-        r.maximumAge = maximumAge
-        r.certificateGraceDays = certificateGraceDays
-        r.expiringWindowDays = expiringWindowDays
-        r.escalationDays = escalationDays
-        r.utcOffsetSeconds = utcOffsetSeconds
-        r.timeZoneName = timeZoneName
-        r.localRegionPrefixes = localRegionPrefixes
-        r.personRefSecret = Array(personRefSecret.utf8)
-        return r
-    }
 }

@@ -23,10 +23,14 @@ public final class CrosscheckProcessor: Sendable {
     /// Batches smaller than this are applied in one slice.
     private let minimumParallelBatch = 64
 
-    public init(store: any StateStore, engine: CrosscheckEngine, logger: Logger) {
+    /// Store timings go to `metrics` when given (the worker's; simulate and tests need none).
+    private let metrics: WorkerMetrics?
+
+    public init(store: any StateStore, engine: CrosscheckEngine, logger: Logger, metrics: WorkerMetrics? = nil) {
         self.store = store
         self.engine = engine
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// What one commit did.
@@ -107,7 +111,7 @@ public final class CrosscheckProcessor: Sendable {
         if !unique.isEmpty {
             let reading = ContinuousClock.now
             stored = try await store.persons(Array(unique))
-            StoreMetrics.read.recordInterval(since: reading)
+            metrics?.storeSeconds(.read).recordInterval(since: reading)
         }
         if !known.isEmpty { stored.merge(known) { _, newer in newer } }
         let records = stored
@@ -271,7 +275,7 @@ public final class CrosscheckProcessor: Sendable {
         }
         let committing = ContinuousClock.now
         try await store.commit(StoreBatch(persons: persons, alerts: alerts, outbox: outbox))
-        StoreMetrics.commit.recordInterval(since: committing)
+        metrics?.storeSeconds(.commit).recordInterval(since: committing)
     }
 }
 

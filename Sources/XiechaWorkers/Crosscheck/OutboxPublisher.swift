@@ -24,6 +24,8 @@ final class OutboxPublisher: Sendable {
     private struct State {
         var published = 0
         var failure: (any Error)? = nil
+        var done = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     init(store: any StateStore, producer: KafkaProducer, logger: Logger, pageSize: Int = 10_000) {
@@ -40,6 +42,14 @@ final class OutboxPublisher: Sendable {
     /// Publishes until `finish()`, draining the outbox each time it is woken. Stops at the first
     /// failure (`checkFailure()` reports it); the messages stay in the outbox for the next start.
     func run() async {
+        defer {
+            let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                s.done = true
+                defer { s.waiters = [] }
+                return s.waiters
+            }
+            for w in waiters { w.resume() }
+        }
         for await _ in stream {
             do {
                 try await drain()
@@ -48,6 +58,17 @@ final class OutboxPublisher: Sendable {
                 state.withLock { $0.failure = error }
                 return
             }
+        }
+    }
+
+    /// Waits until `run()` has ended (after `finish()`: everything committed before it is published).
+    func finished() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s -> Bool in
+                if !s.done { s.waiters.append(c) }
+                return s.done
+            }
+            if done { c.resume() }
         }
     }
 

@@ -1,22 +1,35 @@
 import Kafka
 import Logging
 import Metrics
+import ServiceLifecycle
 import Synchronization
 import XiechaCore
 
 /// Keeps the address directory (compacted `ref.address-directory.v1`) in memory: reads it from the
 /// beginning at start-up, then follows it. Tombstones remove houses. It never commits offsets:
-/// every process rebuilds the directory from the compacted log.
-public final class AddressDirectoryFollower: Sendable {
+/// every process rebuilds the directory from the compacted log. As a `Service` it follows until
+/// the process shuts down.
+public final class AddressDirectoryFollower: Service, Sendable {
     private let directory = Mutex(AddressDirectory())
     private let loading = Mutex<(outcome: Result<Void, any Error>?, waiters: [CheckedContinuation<Void, any Error>])>((nil, []))
     private let logger: Logger
     private let client: KafkaClientConfiguration
     private let invalid = Atomic<Int>(0)
+    private let metrics: WorkerMetrics
 
-    public init(client: KafkaClientConfiguration, logger: Logger) {
+    /// A follower of the directory on the brokers `client` names.
+    public init(client: KafkaClientConfiguration, metrics: WorkerMetrics, logger: Logger) {
         self.client = client
+        self.metrics = metrics
         self.logger = logger
+    }
+
+    /// Whether everything that was in the topic at start-up has been applied.
+    public var isLoaded: Bool {
+        loading.withLock { l in
+            if case .success = l.outcome { return true }
+            return false
+        }
     }
 
     /// The directory as of now (a copy-on-write snapshot).
@@ -55,13 +68,28 @@ public final class AddressDirectoryFollower: Sendable {
 
     private func markLoaded() { finishLoading(.success(())) }
 
-    /// Reads and follows the directory until the task is cancelled. An error before the
-    /// directory is loaded is also thrown to `waitUntilLoaded()`.
+    /// Reads and follows the directory until graceful shutdown (or the task is cancelled). An error
+    /// before the directory is loaded goes to `waitUntilLoaded()`, whose caller reports it with what
+    /// it was loading for; one after that is the worker's failure.
     public func run() async throws {
+        // The first broker round trips block for up to their timeout and ignore cancellation: on
+        // shutdown the follower stops waiting for them (they end on their own; nothing is
+        // committed) instead of holding the process's shutdown.
+        let following = Task { try await self.follow() }
         do {
-            try await follow()
+            guard try await valueUnlessGracefulShutdown(following) != nil else {
+                finishLoading(.failure(CancellationError()))
+                return
+            }
+        } catch is CancellationError {
+            finishLoading(.failure(CancellationError()))
         } catch {
+            let wasLoaded = isLoaded
             finishLoading(.failure(error))
+            guard wasLoaded else {
+                try? await gracefulShutdown()
+                return
+            }
             throw error
         }
     }
@@ -69,8 +97,15 @@ public final class AddressDirectoryFollower: Sendable {
     private func follow() async throws {
         let topic = Topic.addressDirectory.rawValue
         let admin = try KafkaAdmin(configuration: client, logger: logger)
-        let marks = try await admin.watermarks(topic: topic)
-        admin.close()
+        let marks: [Int32: (low: Int64, high: Int64)]
+        do {
+            marks = try await admin.watermarks(topic: topic)
+            admin.close()
+        } catch {
+            admin.close()
+            throw error
+        }
+        try Task.checkCancellation()
         var pending = Set(marks.filter { $0.value.high > $0.value.low }.map { $0.key })
         let ends = marks.mapValues(\.high)
         if pending.isEmpty { markLoaded() }
@@ -96,7 +131,7 @@ public final class AddressDirectoryFollower: Sendable {
                 // (the house it names stays as it was), and counted with the dead letters.
                 for (m, reason) in rejected {
                     invalid.add(1, ordering: .relaxed)
-                    Counter(label: "xiecha_dead_letters_total", dimensions: [("topic", topic), ("reason", reason.kind.rawValue)]).increment()
+                    metrics.deadLettered(.addressDirectory, reason)
                     logger.error(
                         "address directory entry rejected",
                         metadata: [

@@ -7,16 +7,8 @@ extension Simulation {
     public static func rulesConfiguration(
         from c: XiechaConfiguration, localRegionPrefixes: [String]? = nil
     ) -> RulesConfiguration {
-        var r = RulesConfiguration()
-        r.minimumAge = c.minimumAge
-        r.maximumAge = c.maximumAge
-        r.certificateGraceDays = c.certificateGraceDays
-        r.expiringWindowDays = c.expiringWindowDays
-        r.escalationDays = c.escalationDays
-        r.utcOffsetSeconds = c.utcOffsetSeconds
-        r.timeZoneName = c.timeZoneName
-        r.localRegionPrefixes = localRegionPrefixes ?? c.localRegionPrefixes
-        r.personRefSecret = Array(c.personRefSecret.utf8)
+        var r = c.rules
+        if let localRegionPrefixes { r.localRegionPrefixes = localRegionPrefixes }
         return r
     }
 }

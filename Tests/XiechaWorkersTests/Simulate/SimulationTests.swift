@@ -255,10 +255,10 @@ struct SimulateEventTimeTests {
     @Test("rules come from the configuration; --local-region replaces its regions")
     func rulesFromConfiguration() {
         var c = XiechaConfiguration()
-        c.certificateGraceDays = 45
-        c.utcOffsetSeconds = 7 * 3600
-        c.personRefSecret = "s3cret"
-        c.localRegionPrefixes = ["4211"]
+        c.rules.certificateGraceDays = 45
+        c.rules.utcOffsetSeconds = 7 * 3600
+        c.rules.personRefSecret = Array("s3cret".utf8)
+        c.rules.localRegionPrefixes = ["4211"]
         let r = Simulation.rulesConfiguration(from: c)
         #expect(r.certificateGraceDays == 45)
         #expect(r.utcOffsetSeconds == 7 * 3600)
