@@ -69,7 +69,7 @@ public final class KafkaConsumer: Service, Sendable {
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_assign(client.pointer, list)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.from(err, code: .broker, context: "assign") }
-        loop.assigned(Set(offsets.keys), committed: [:])
+        loop.assignedManually(Set(offsets.keys))
         startPolling()
     }
 
@@ -258,26 +258,20 @@ extension PollThread {
 }
 
 /// The poll thread's side of a consumer: converts librdkafka messages, checks offsets for gaps
-/// and answers rebalances. Its mutable state is only touched on the poll thread, except where a
-/// lock says otherwise.
+/// and answers rebalances.
+///
+/// The decisions live in `ConsumerAssignmentStateMachine`, kept in a `Mutex`; this class only
+/// performs the C calls the machine's actions ask for, always outside the lock, and reports their
+/// results back. Its other mutable state (`scratch`) is only touched on the poll thread.
 final class ConsumerPollLoop: Sendable {
     private let buffer: ConsumerMessageBuffer
     private let maxBatch: Int
+    /// Also inside the machine; kept here so a consumer without the check takes no lock per batch.
     private let gapCheck: KafkaConsumerConfiguration.OffsetGapCheck
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let scratch: PollScratch
-    private struct Shared {
-        /// Next expected offset per partition; absent = unknown (first message is not checked).
-        var expected: [KafkaTopicPartition: Int64] = [:]
-        var assignment: Set<KafkaTopicPartition> = []
-        var gaps: [KafkaOffsetGap] = []
-        /// The highest next-offset the application stored, per assigned partition.
-        var stored: [KafkaTopicPartition: Int64] = [:]
-        /// Processed offsets whose commit on revoke the broker refused; used if the partition comes back.
-        var uncommitted: [KafkaTopicPartition: Int64] = [:]
-    }
-    private let shared = Mutex(Shared())
+    private let machine: Mutex<ConsumerAssignmentStateMachine>
 
     init(buffer: ConsumerMessageBuffer, maxBatch: Int, gapCheck: KafkaConsumerConfiguration.OffsetGapCheck, logger: Logger) {
         self.buffer = buffer
@@ -285,38 +279,34 @@ final class ConsumerPollLoop: Sendable {
         self.gapCheck = gapCheck
         self.logger = logger
         self.scratch = PollScratch(capacity: maxBatch)
+        self.machine = Mutex(ConsumerAssignmentStateMachine(gapCheck: gapCheck))
     }
 
-    func stopRequested() { stopping.store(true, ordering: .releasing) }
+    /// Ends the poll loop's waits: a poll thread blocked for buffer room returns at once.
+    func stopRequested() {
+        stopping.store(true, ordering: .releasing)
+        buffer.stopWaitingForRoom()
+    }
 
-    var currentAssignment: Set<KafkaTopicPartition> { shared.withLock { $0.assignment } }
-    var gaps: [KafkaOffsetGap] { shared.withLock { $0.gaps } }
+    var currentAssignment: Set<KafkaTopicPartition> { machine.withLock { $0.assignment } }
+    var gaps: [KafkaOffsetGap] { machine.withLock { $0.gaps } }
 
     func noteStored(_ offsets: [KafkaTopicPartition: Int64]) {
-        shared.withLock { s in
-            for (tp, o) in offsets where s.assignment.contains(tp) { s.stored[tp] = max(s.stored[tp] ?? -1, o) }
-        }
+        machine.withLock { $0.offsetsStored(offsets) }
     }
 
     func forget(_ partitions: Set<KafkaTopicPartition>) {
-        shared.withLock { s in for p in partitions { s.expected[p] = nil } }
+        machine.withLock { $0.seekRequested(partitions) }
     }
 
-    func assigned(_ partitions: Set<KafkaTopicPartition>, committed: [KafkaTopicPartition: Int64]) {
-        shared.withLock { s in
-            s.assignment.formUnion(partitions)
-            for p in partitions {
-                if let c = committed[p], c >= 0, gapCheck != .off { s.expected[p] = c } else { s.expected[p] = nil }
-            }
-        }
+    func assignedManually(_ partitions: Set<KafkaTopicPartition>) {
+        machine.withLock { $0.assignedManually(partitions) }
     }
 
     func pollOnce(client: RDKafkaClient, queue: OpaquePointer, timeoutMs: Int32) {
-        // Wait for room before taking more from librdkafka (back-pressure).
-        while !buffer.hasRoom {
-            if stopping.load(ordering: .acquiring) { return }
-            usleep(1000)
-        }
+        // Back-pressure: take nothing more from librdkafka until the application has taken a batch.
+        // Blocks this (dedicated) thread on a semaphore; `stopRequested` wakes it.
+        guard buffer.waitForRoom() else { return }
         if stopping.load(ordering: .acquiring) { return }
         let n = scratch.messages.withUnsafeMutableBufferPointer { buf in
             rd_kafka_consume_batch_queue(queue, Int32(timeoutMs), buf.baseAddress, maxBatch)
@@ -378,32 +368,9 @@ final class ConsumerPollLoop: Sendable {
             ])
     }
 
-    /// Compares each run of same-partition messages with the expected next offset.
+    /// Runs the gap check on a batch; logs and counts what it found outside the lock.
     private func checkGaps(_ batch: [KafkaConsumerMessage]) {
-        guard !batch.isEmpty else { return }
-        var found: [KafkaOffsetGap] = []
-        shared.withLock { s in
-            var i = 0
-            while i < batch.count {
-                let first = batch[i]
-                var j = i + 1
-                var lastOffset = first.offset
-                while j < batch.count, batch[j].partition == first.partition, batch[j].topic == first.topic {
-                    if gapCheck == .everyMessage, batch[j].offset > lastOffset + 1 {
-                        found.append(KafkaOffsetGap(topicPartition: first.topicPartition, expectedOffset: lastOffset + 1, receivedOffset: batch[j].offset))
-                    }
-                    lastOffset = batch[j].offset
-                    j += 1
-                }
-                let tp = first.topicPartition
-                if let expected = s.expected[tp], first.offset > expected {
-                    found.append(KafkaOffsetGap(topicPartition: tp, expectedOffset: expected, receivedOffset: first.offset))
-                }
-                s.expected[tp] = gapCheck == .everyMessage ? lastOffset + 1 : nil
-                i = j
-            }
-            s.gaps.append(contentsOf: found)
-        }
+        let found = machine.withLock { $0.messagesReceived(batch) }
         for gap in found {
             logger.error(
                 "offset gap: records were removed from the log before this consumer read them",
@@ -417,78 +384,119 @@ final class ConsumerPollLoop: Sendable {
         }
     }
 
-    /// librdkafka's rebalance callback, on the poll thread. It must (un)assign before returning.
+    /// librdkafka's rebalance callback, on the poll thread (inside `rd_kafka_consume_batch_queue`).
+    ///
+    /// Kept thin: it reads the partition list, lets the state machine decide, and performs the
+    /// actions. librdkafka requires the (un)assign before this returns, and the synchronous
+    /// `rd_kafka_committed` / `rd_kafka_commit` must also happen here (after the return the
+    /// partitions may already belong to another member); they block, which is fine on this
+    /// dedicated thread and never reaches Swift's cooperative pool.
     func rebalance(rk: OpaquePointer, err: rd_kafka_resp_err_t, partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
-        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        // NULL means librdkafka could not tell; only "COOPERATIVE" needs the incremental calls.
+        let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) == "COOPERATIVE" } ?? false
         let tps = Set(RDKafkaTopicPartitionList.read(partitions).map { $0.0 })
         if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-            let pending = shared.withLock { s in s.uncommitted.filter { tps.contains($0.key) } }
-            var committed: [KafkaTopicPartition: Int64] = [:]
-            if gapCheck != .off || !pending.isEmpty, let copy = rd_kafka_topic_partition_list_copy(partitions) {
-                if rd_kafka_committed(rk, copy, 10_000) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    for (tp, offset, e) in RDKafkaTopicPartitionList.read(copy) where e == RD_KAFKA_RESP_ERR_NO_ERROR {
-                        committed[tp] = offset
-                    }
-                }
-                rd_kafka_topic_partition_list_destroy(copy)
+            let action: ConsumerAssignmentStateMachine.AssignAction
+            switch machine.withLock({ $0.assignmentReceived(tps) }) {
+            case .assign(let a):
+                action = a
+            case .fetchCommittedOffsets:
+                let committed = Self.fetchCommitted(rk: rk, partitions: partitions)
+                action = machine.withLock { $0.committedOffsetsFetched(committed) }
             }
-            // A partition we processed further than the group's commit (because the broker refused the
-            // commit during the rebalance) resumes where processing stopped, and that offset is committed.
-            var resume: [(KafkaTopicPartition, Int64)] = []
-            for i in 0..<Int(partitions.pointee.cnt) {
-                let e = partitions.pointee.elems[i]
-                let tp = KafkaTopicPartition(topic: String(cString: e.topic), partition: e.partition)
-                if let ours = pending[tp], ours > (committed[tp] ?? -1) {
-                    partitions.pointee.elems[i].offset = ours
-                    committed[tp] = ours
-                    resume.append((tp, ours))
-                }
-            }
-            assigned(tps, committed: committed)
-            shared.withLock { s in for tp in tps { s.uncommitted[tp] = nil } }
-            if cooperative {
-                if let e = rd_kafka_incremental_assign(rk, partitions) { rd_kafka_error_destroy(e) }
-            } else {
-                rd_kafka_assign(rk, partitions)
-            }
-            if !resume.isEmpty {
-                let list = RDKafkaTopicPartitionList.make(resume)
-                _ = rd_kafka_offsets_store(rk, list)
-                rd_kafka_topic_partition_list_destroy(list)
-                noteStored(Dictionary(uniqueKeysWithValues: resume))
-                logger.warning(
-                    "resuming at processed offsets the group had not committed",
-                    metadata: ["kafka.partitions": "\(resume.map { "\($0.0)@\($0.1)" })"])
-            }
-            logger.info("partitions assigned", metadata: ["kafka.partitions": "\(tps.sorted().map(\.description))"])
+            assign(rk: rk, partitions: partitions, action, cooperative: cooperative)
         } else {
-            buffer.remove(partitions: tps)
-            var committedOK = false
-            if rd_kafka_assignment_lost(rk) == 0 {
-                // Commit what was processed before another member takes over these partitions.
+            // Any other code (an error) is handled like a revocation: librdkafka asks to drop the assignment.
+            let action = machine.withLock { $0.partitionsRevoked(tps, lost: rd_kafka_assignment_lost(rk) != 0) }
+            buffer.remove(partitions: action.dropBuffered)
+            let unassign: ConsumerAssignmentStateMachine.UnassignAction
+            switch action.next {
+            case .unassign(let u):
+                unassign = u
+            case .commitStoredOffsets:
                 let e = rd_kafka_commit(rk, nil, 0)
-                committedOK = e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR__NO_OFFSET
-                if !committedOK {
+                let ok = e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR__NO_OFFSET
+                if !ok {
                     logger.warning(
                         "commit on revoke failed; those messages may be read again",
                         metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(e)))"])
                 }
+                unassign = machine.withLock { $0.commitOnRevokeFinished(success: ok) }
             }
-            shared.withLock { s in
-                s.assignment.subtract(tps)
-                for p in tps {
-                    s.expected[p] = nil
-                    if !committedOK, let stored = s.stored[p] { s.uncommitted[p] = stored }
-                    s.stored[p] = nil
-                }
-            }
-            if cooperative {
-                if let e = rd_kafka_incremental_unassign(rk, partitions) { rd_kafka_error_destroy(e) }
-            } else {
-                rd_kafka_assign(rk, nil)
-            }
-            logger.info("partitions revoked", metadata: ["kafka.partitions": "\(tps.sorted().map(\.description))"])
+            self.unassign(rk: rk, partitions: partitions, unassign, cooperative: cooperative)
         }
+    }
+
+    /// The group's committed offsets of the partitions in `partitions` (blocking, up to 10 s);
+    /// partitions with an error are left out, and a failed lookup gives `[:]`.
+    private static func fetchCommitted(
+        rk: OpaquePointer, partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) -> [KafkaTopicPartition: Int64] {
+        guard let copy = rd_kafka_topic_partition_list_copy(partitions) else { return [:] }
+        defer { rd_kafka_topic_partition_list_destroy(copy) }
+        guard rd_kafka_committed(rk, copy, 10_000) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
+        var committed: [KafkaTopicPartition: Int64] = [:]
+        for (tp, offset, e) in RDKafkaTopicPartitionList.read(copy) where e == RD_KAFKA_RESP_ERR_NO_ERROR {
+            committed[tp] = offset
+        }
+        return committed
+    }
+
+    private func assign(
+        rk: OpaquePointer, partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>,
+        _ action: ConsumerAssignmentStateMachine.AssignAction, cooperative: Bool
+    ) {
+        if !action.resumeAt.isEmpty {
+            for i in 0..<Int(partitions.pointee.cnt) {
+                let e = partitions.pointee.elems[i]
+                let tp = KafkaTopicPartition(topic: String(cString: e.topic), partition: e.partition)
+                if let offset = action.resumeAt[tp] { partitions.pointee.elems[i].offset = offset }
+            }
+        }
+        if cooperative {
+            if let e = rd_kafka_incremental_assign(rk, partitions) {
+                logger.warning("incremental assign failed", metadata: ["kafka.error": "\(String(cString: rd_kafka_error_name(e)))"])
+                rd_kafka_error_destroy(e)
+            }
+        } else {
+            let e = rd_kafka_assign(rk, partitions)
+            if e != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning("assign failed", metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(e)))"])
+            }
+        }
+        if !action.offsetsToStore.isEmpty {
+            let list = RDKafkaTopicPartitionList.make(action.offsetsToStore.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            _ = rd_kafka_offsets_store(rk, list)
+            rd_kafka_topic_partition_list_destroy(list)
+            logger.warning(
+                "resuming at processed offsets the group had not committed",
+                metadata: ["kafka.partitions": "\(action.resumeAt.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" })"])
+        }
+        logger.info("partitions assigned", metadata: ["kafka.partitions": "\(action.partitions.sorted().map(\.description))"])
+    }
+
+    private func unassign(
+        rk: OpaquePointer, partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>,
+        _ action: ConsumerAssignmentStateMachine.UnassignAction, cooperative: Bool
+    ) {
+        if cooperative {
+            if let e = rd_kafka_incremental_unassign(rk, partitions) {
+                logger.warning("incremental unassign failed", metadata: ["kafka.error": "\(String(cString: rd_kafka_error_name(e)))"])
+                rd_kafka_error_destroy(e)
+            }
+        } else {
+            let e = rd_kafka_assign(rk, nil)
+            if e != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning("unassign failed", metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(e)))"])
+            }
+        }
+        var metadata: Logger.Metadata = ["kafka.partitions": "\(action.partitions.sorted().map(\.description))"]
+        if !action.keptUncommitted.isEmpty {
+            // Used if these partitions come back before another member commits further.
+            metadata["kafka.offsets.uncommitted"] =
+                "\(action.keptUncommitted.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" })"
+        }
+        logger.info("partitions revoked", metadata: metadata)
     }
 }
 

@@ -36,19 +36,23 @@ public final class KafkaProducer: Service, Sendable {
         self.logger = logger
         let clientRef = client  // the poll thread keeps the client alive while it polls
         self.pollThread = PollThread(name: "xiecha.kafka.producer.poll") {
-            rd_kafka_poll(clientRef.pointer, 50)
+            // Served delivery reports have been destroyed by the time rd_kafka_poll returns, so
+            // their room in librdkafka's queue is free now: wake senders waiting for it.
+            if rd_kafka_poll(clientRef.pointer, 50) > 0 { tracker.queueSpaceMayHaveFreed() }
         }
         pollThread.start()
     }
 
     /// Enqueues a message for delivery. Waits (without blocking a thread) while librdkafka's
-    /// local queue is full. Failures of the delivery itself surface in `awaitDeliveries()`.
+    /// local queue is full, until the poll thread has served delivery reports that free room, or
+    /// until shutdown. Failures of the delivery itself surface in `awaitDeliveries()`.
     public func send(_ message: KafkaProducerMessage) async throws(KafkaError) {
         while true {
+            let generation = tracker.queueSpaceGeneration
             let err = enqueue(message, opaque: nil)
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                try? await Task.sleep(for: .milliseconds(1))
+                await tracker.waitForQueueSpace(after: generation)
                 continue
             }
             throw KafkaError.from(err, code: .delivery, context: "enqueue to topic '\(message.topic)'")
@@ -59,6 +63,7 @@ public final class KafkaProducer: Service, Sendable {
     /// to the group, not to `awaitDeliveries()`. Per-key order is call order, as for `send`.
     public func send(_ message: KafkaProducerMessage, in group: KafkaDeliveryGroup) async throws(KafkaError) {
         while true {
+            let generation = tracker.queueSpaceGeneration
             group.willSend()
             // Retained for librdkafka; released by the delivery callback, or right here on failure.
             let opaque = Unmanaged.passRetained(group).toOpaque()
@@ -67,7 +72,7 @@ public final class KafkaProducer: Service, Sendable {
             Unmanaged<KafkaDeliveryGroup>.fromOpaque(opaque).release()
             group.finished(nil)
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                try? await Task.sleep(for: .milliseconds(1))
+                await tracker.waitForQueueSpace(after: generation)
                 continue
             }
             throw KafkaError.from(err, code: .delivery, context: "enqueue to topic '\(message.topic)'")
@@ -85,13 +90,14 @@ public final class KafkaProducer: Service, Sendable {
     public func sendWithReceipt(_ message: KafkaProducerMessage) async throws(KafkaError) -> KafkaDeliveryReceipt {
         let receipt = KafkaDeliveryReceipt()
         while true {
+            let generation = tracker.queueSpaceGeneration
             // Retained for librdkafka; released by the delivery callback, or right here on failure.
             let opaque = Unmanaged.passRetained(receipt).toOpaque()
             let err = enqueue(message, opaque: opaque)
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return receipt }
             Unmanaged<KafkaDeliveryReceipt>.fromOpaque(opaque).release()
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                try? await Task.sleep(for: .milliseconds(1))
+                await tracker.waitForQueueSpace(after: generation)
                 continue
             }
             throw KafkaError.from(err, code: .delivery, context: "enqueue to topic '\(message.topic)'")
@@ -141,10 +147,13 @@ public final class KafkaProducer: Service, Sendable {
     /// Waits until librdkafka's queue is empty or `timeout` passes (`rd_kafka_flush`).
     public func flush(timeout: Duration) async throws(KafkaError) {
         let client = self.client
+        let tracker = self.tracker
         let ms = Int32(clamping: timeout.milliseconds)
         try await client.runBlocking { () throws(KafkaError) in
             let rk = client.pointer
             let err = rd_kafka_flush(rk, ms)
+            // rd_kafka_flush serves delivery reports itself, so the poll thread may not have seen them.
+            tracker.queueSpaceMayHaveFreed()
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 throw KafkaError.from(err, code: .timedOut, context: "flush: \(rd_kafka_outq_len(rk)) messages still queued")
             }
@@ -155,6 +164,8 @@ public final class KafkaProducer: Service, Sendable {
     /// delivered in time, stops polling and destroys the client. Idempotent.
     public func shutdown() async {
         if isShutDown.exchange(true, ordering: .acquiringAndReleasing) { return }
+        // Senders waiting for queue space retry now; their enqueue fails (`__DESTROY`) from here on.
+        tracker.queueSpaceMayHaveFreed()
         let client = self.client
         let ms = Int32(clamping: configuration.shutdownFlushTimeout.milliseconds)
         let logger = self.logger
@@ -245,6 +256,12 @@ final class DeliveryTracker: Sendable {
     /// each other; the lock is taken only when the count reaches zero or a delivery fails.
     private let count = Atomic<Int>(0)
     private let state = Mutex(State())
+    /// Bumped whenever room may have become free in librdkafka's producer queue (delivery reports
+    /// served and destroyed, a flush, shutdown). A sender reads it *before* an enqueue that finds
+    /// the queue full and waits for it to change, so room freed between the two is never missed.
+    /// Its own lock, not `state`'s: `queueSpaceMayHaveFreed` runs once per poll, not per message.
+    private let spaceGeneration = Atomic<UInt64>(0)
+    private let spaceWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     var inFlight: Int { count.load(ordering: .sequentiallyConsistent) }
 
@@ -299,6 +316,35 @@ final class DeliveryTracker: Sendable {
             let ready = state.withLock { s -> Bool in
                 if count.load(ordering: .sequentiallyConsistent) == 0 { return true }
                 s.waiters.append(c)
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
+    var queueSpaceGeneration: UInt64 { spaceGeneration.load(ordering: .acquiring) }
+
+    /// Wakes every sender waiting in `waitForQueueSpace`. Called on the poll thread after
+    /// `rd_kafka_poll` served events, after a flush and at shutdown.
+    func queueSpaceMayHaveFreed() {
+        spaceGeneration.wrappingAdd(1, ordering: .releasing)
+        let waiters = spaceWaiters.withLock { w -> [CheckedContinuation<Void, Never>] in
+            defer { w = [] }
+            return w
+        }
+        for w in waiters { w.resume() }
+    }
+
+    /// Waits until `queueSpaceGeneration` differs from `generation` (read before the enqueue
+    /// that found librdkafka's queue full). Not cancellable, like the retry loop it replaces:
+    /// queued messages are delivered or time out (`message.timeout.ms`), which always frees room.
+    func waitForQueueSpace(after generation: UInt64) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            // Checked under the lock `queueSpaceMayHaveFreed` drains: a bump before this check is
+            // seen here, a bump after it finds this waiter in the list.
+            let ready = spaceWaiters.withLock { w -> Bool in
+                if spaceGeneration.load(ordering: .acquiring) != generation { return true }
+                w.append(c)
                 return false
             }
             if ready { c.resume() }
