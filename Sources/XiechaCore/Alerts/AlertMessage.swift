@@ -27,8 +27,28 @@ public enum AlertType: String, Sendable, Hashable, Codable, CaseIterable, Compar
         }
     }
 
+    /// Where alerts of this type come among the messages of one evaluation (`<`; ties go by
+    /// `alertId`), and so the order of `xiecha simulate`'s lines. A sort order only: it is never
+    /// stored or hashed (the state stores `stableTag`, alert ids hash `rawValue`), and since each
+    /// `alertId` has one type it does not change what a consumer keeping the last message per
+    /// `alertId` ends up with. Written out so that declaring a case elsewhere does not reorder output.
+    public var publicationRank: Int {
+        switch self {
+        case .certificateMissing: return 0
+        case .certificateExpiring: return 1
+        case .certificateExpired: return 2
+        case .maritalStatusChanged: return 3
+        case .childNotOnCertificate: return 4
+        case .movedIn: return 5
+        case .movedOut: return 6
+        case .recordConflict: return 7
+        case .escalation: return 8
+        }
+    }
+
+    /// By `publicationRank`.
     public static func < (lhs: AlertType, rhs: AlertType) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        lhs.publicationRank < rhs.publicationRank
     }
 }
 

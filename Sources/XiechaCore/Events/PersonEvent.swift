@@ -50,7 +50,7 @@ public enum PersonRole: String, Sendable, Hashable, Codable, CaseIterable {
     case guardian
     case certificateHolder = "certificate_holder"
     /// The spouse a certificate names: the event carries her or his name and details only, the
-    /// certificate is the holder's (the state encoding stores roles by case index: add new cases last).
+    /// certificate is the holder's (the state encoding stores each role by its stable tag, `StableTag.swift`).
     case spouse
 }
 

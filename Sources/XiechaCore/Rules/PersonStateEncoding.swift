@@ -12,8 +12,9 @@
 /// foldedCount; the events (each without `person.idNumber`, which is the state's); lastResidence;
 /// alerts and retracted (sorted by alertId, so equal states give equal bytes); since version 2 the
 /// checkpoint (0, or 1 then evaluatedAt, lastResidence as above, alerts). Integers are
-/// LEB128 varints (signed ones zig-zag), enums one byte (their index in `allCases`), dates days
-/// since 1970-01-01, instants epoch milliseconds. `facts` is not stored: decoding folds
+/// LEB128 varints (signed ones zig-zag), enums one byte (their `StableTag`, an explicit table that
+/// equals what version 2 wrote before tags were explicit: the case's position), dates days since
+/// 1970-01-01, instants epoch milliseconds. `facts` is not stored: decoding folds
 /// `events[..<foldedCount]` again, which is what it always equals.
 ///
 /// **JSON** (`Codable`): the same content with readable field names (again without `facts`).
@@ -225,8 +226,9 @@ struct PersonStateWriter {
         }
     }
 
-    mutating func enumCase<E: CaseIterable & Equatable>(_ e: E) where E.AllCases: RandomAccessCollection {
-        byte(UInt8(e.caseIndex))
+    /// An enum as its one-byte `StableTag` (never its position in `allCases`).
+    mutating func tag(_ e: some StableTag) {
+        byte(e.stableTag)
     }
 
     mutating func date(_ d: LocalDate) { signed(Int64(d.daysSinceEpoch)) }
@@ -264,24 +266,24 @@ struct PersonStateWriter {
     }
 
     mutating func evidence(_ e: AlertEvidence) {
-        enumCase(e.topic)
+        tag(e.topic)
         string(e.recordId)
     }
 
     mutating func child(_ c: ChildRef) {
         optionalString(c.idNumber)
         date(c.birthDate)
-        enumCase(c.sex)
+        tag(c.sex)
     }
 
     mutating func event(_ e: PersonEvent) {
         string(e.eventId)
-        enumCase(e.source)
+        tag(e.source)
         string(e.recordId)
         instant(e.occurredAt)
-        enumCase(e.role)
+        tag(e.role)
         string(e.person.name)
-        enumCase(e.person.sex)
+        tag(e.person.sex)
         date(e.person.birthDate)
         string(e.person.hukouRegion)
         if let r = e.residence {
@@ -290,42 +292,38 @@ struct PersonStateWriter {
         } else {
             byte(0)
         }
+        tag(e.fact.kind)
         switch e.fact {
         case .residencePermit(let f):
-            byte(0)
-            enumCase(f.event)
+            tag(f.event)
             string(f.permitNo)
             date(f.arrivalDate)
             date(f.issuedAt)
             date(f.validUntil)
         case .marriageRegistration(let f):
-            byte(1)
-            enumCase(f.event)
+            tag(f.event)
             string(f.certificateNo)
             date(f.registeredOn)
         case .businessLicense(let f):
-            byte(2)
-            enumCase(f.event)
+            tag(f.event)
             string(f.licenseNo)
             date(f.issuedOn)
         case .schoolEnrollment(let f):
-            byte(3)
-            enumCase(f.event)
+            tag(f.event)
             if let relation = f.relation {
                 byte(1)
-                enumCase(relation)
+                tag(relation)
             } else {
                 byte(0)
             }
             child(f.child)
             string(f.schoolCode)
-            enumCase(f.schoolLevel)
+            tag(f.schoolLevel)
             date(f.enrolledOn)
         case .certificate(let f):
-            byte(4)
-            enumCase(f.event)
+            tag(f.event)
             string(f.certificateNo)
-            enumCase(f.maritalStatus)
+            tag(f.maritalStatus)
             varint(UInt64(f.children.count))
             for c in f.children { child(c) }
             date(f.issuedOn)
@@ -350,9 +348,9 @@ struct PersonStateWriter {
 
     mutating func alert(_ m: AlertMessage) {
         string(m.alertId)
-        enumCase(m.type)
-        enumCase(m.status)
-        enumCase(m.audience)
+        tag(m.type)
+        tag(m.status)
+        tag(m.audience)
         string(m.community.code)
         string(m.community.name)
         if let street = m.street {
@@ -373,10 +371,10 @@ struct PersonStateWriter {
         optionalInstant(m.closedAt)
         if let closer = m.closedBy {
             byte(1)
-            enumCase(closer.kind)
+            tag(closer.kind)
             if let topic = closer.topic {
                 byte(1)
-                enumCase(topic)
+                tag(topic)
             } else {
                 byte(0)
             }
@@ -385,16 +383,6 @@ struct PersonStateWriter {
         } else {
             byte(0)
         }
-    }
-}
-
-extension CaseIterable where Self: Equatable, AllCases: RandomAccessCollection {
-    /// Position in `allCases` (the one-byte encoding of enums in `PersonState.encoded()`).
-    var caseIndex: Int { Self.allCases.distance(from: Self.allCases.startIndex, to: Self.allCases.firstIndex(of: self)!) }
-
-    static func decodingCase(_ i: UInt8) throws(PersonStateDecodingError) -> Self {
-        guard Int(i) < allCases.count else { throw .malformed("enum index out of range") }
-        return allCases[allCases.index(allCases.startIndex, offsetBy: Int(i))]
     }
 }
 
@@ -477,9 +465,11 @@ struct PersonStateReader {
         try flag() ? try string() : nil
     }
 
-    mutating func enumCase<E: CaseIterable & Equatable>(_: E.Type = E.self) throws(PersonStateDecodingError) -> E
-    where E.AllCases: RandomAccessCollection {
-        try E.decodingCase(try byte())
+    /// An enum from its one-byte `StableTag`; a tag this build does not know is malformed input.
+    mutating func tag<E: StableTag>(_: E.Type = E.self) throws(PersonStateDecodingError) -> E {
+        let b = try byte()
+        guard let e = E(stableTag: b) else { throw .malformed("unknown \(E.stableTagTypeName) tag \(b)") }
+        return e
     }
 
     mutating func date() throws(PersonStateDecodingError) -> LocalDate {
@@ -509,45 +499,45 @@ struct PersonStateReader {
     }
 
     mutating func evidence() throws(PersonStateDecodingError) -> AlertEvidence {
-        AlertEvidence(topic: try enumCase(), recordId: try string())
+        AlertEvidence(topic: try tag(), recordId: try string())
     }
 
     mutating func child() throws(PersonStateDecodingError) -> ChildRef {
-        ChildRef(idNumber: try optionalString(), birthDate: try date(), sex: try enumCase())
+        ChildRef(idNumber: try optionalString(), birthDate: try date(), sex: try tag())
     }
 
     mutating func event(idNumber: String) throws(PersonStateDecodingError) -> PersonEvent {
         let eventId = try string()
-        let source: Topic = try enumCase()
+        let source: Topic = try tag()
         let recordId = try string()
         let occurredAt = try instant()
-        let role: PersonRole = try enumCase()
+        let role: PersonRole = try tag()
         let person = Person(
-            idNumber: idNumber, name: try string(), sex: try enumCase(), birthDate: try date(), hukouRegion: try string())
+            idNumber: idNumber, name: try string(), sex: try tag(), birthDate: try date(), hukouRegion: try string())
         let residence = try flag() ? try self.residence() : nil
         let fact: PersonEvent.Fact
-        switch try byte() {
-        case 0:
+        switch try tag(PersonEvent.Fact.Kind.self) {
+        case .residencePermit:
             fact = .residencePermit(
                 ResidencePermitFact(
-                    event: try enumCase(), permitNo: try string(), arrivalDate: try date(), issuedAt: try date(),
+                    event: try tag(), permitNo: try string(), arrivalDate: try date(), issuedAt: try date(),
                     validUntil: try date()))
-        case 1:
+        case .marriageRegistration:
             fact = .marriageRegistration(
-                MarriageRegistrationFact(event: try enumCase(), certificateNo: try string(), registeredOn: try date()))
-        case 2:
-            fact = .businessLicense(BusinessLicenseFact(event: try enumCase(), licenseNo: try string(), issuedOn: try date()))
-        case 3:
-            let event: SchoolEnrollmentFact.Event = try enumCase()
-            let relation: SchoolEnrollmentFact.Relation? = try flag() ? try enumCase() : nil
+                MarriageRegistrationFact(event: try tag(), certificateNo: try string(), registeredOn: try date()))
+        case .businessLicense:
+            fact = .businessLicense(BusinessLicenseFact(event: try tag(), licenseNo: try string(), issuedOn: try date()))
+        case .schoolEnrollment:
+            let event: SchoolEnrollmentFact.Event = try tag()
+            let relation: SchoolEnrollmentFact.Relation? = try flag() ? try tag() : nil
             fact = .schoolEnrollment(
                 SchoolEnrollmentFact(
                     event: event, relation: relation, child: try child(), schoolCode: try string(),
-                    schoolLevel: try enumCase(), enrolledOn: try date()))
-        case 4:
-            let event: CertificateFact.Event = try enumCase()
+                    schoolLevel: try tag(), enrolledOn: try date()))
+        case .certificate:
+            let event: CertificateFact.Event = try tag()
             let number = try string()
-            let marital: CertificateFact.MaritalStatus = try enumCase()
+            let marital: CertificateFact.MaritalStatus = try tag()
             let n = try count()
             var children: [ChildRef] = []
             children.reserveCapacity(n)
@@ -556,8 +546,6 @@ struct PersonStateReader {
                 CertificateFact(
                     event: event, certificateNo: number, maritalStatus: marital, children: children,
                     issuedOn: try date(), validUntil: try date(), verifiedOn: try flag() ? try date() : nil))
-        default:
-            throw .malformed("unknown fact kind")
         }
         return PersonEvent(
             eventId: eventId, source: source, recordId: recordId, occurredAt: occurredAt, role: role, person: person,
@@ -578,9 +566,9 @@ struct PersonStateReader {
 
     mutating func alert() throws(PersonStateDecodingError) -> AlertMessage {
         let alertId = try string()
-        let type: AlertType = try enumCase()
-        let status: AlertStatus = try enumCase()
-        let audience: AlertAudience = try enumCase()
+        let type: AlertType = try tag()
+        let status: AlertStatus = try tag()
+        let audience: AlertAudience = try tag()
         let community = CommunityRef(code: try string(), name: try string())
         let street = try flag() ? StreetRef(code: try string(), name: try string()) : nil
         let subject = AlertSubject(personRef: try string(), maskedId: try string(), maskedName: try string())
@@ -594,8 +582,8 @@ struct PersonStateReader {
         let closedAt = try optionalInstant()
         var closedBy: AlertCloser?
         if try flag() {
-            let kind: AlertCloser.Kind = try enumCase()
-            let topic: Topic? = try flag() ? try enumCase() : nil
+            let kind: AlertCloser.Kind = try tag()
+            let topic: Topic? = try flag() ? try tag() : nil
             closedBy = AlertCloser(kind: kind, topic: topic, recordId: try optionalString(), office: try optionalString())
         }
         return AlertMessage(
