@@ -109,6 +109,15 @@ public final class InMemoryStateStore: StateStore {
         }
     }
 
+    public func alerts(ids: [String]) async throws -> [String: AlertRecord] {
+        try state.withLock { s throws(StoreError) in
+            try Self.checkOpen(s)
+            var result: [String: AlertRecord] = [:]
+            for id in ids { if let a = s.alerts[id] { result[id] = a } }
+            return result
+        }
+    }
+
     public func alerts() async throws -> [AlertRecord] {
         try state.withLock { s throws(StoreError) in
             try Self.checkOpen(s)

@@ -249,6 +249,21 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
+    public func alerts(ids: [String]) async throws -> [String: AlertRecord] {
+        try checkOpen()
+        guard !ids.isEmpty else { return [:] }
+        do {
+            var result: [String: AlertRecord] = [:]
+            for try await (id, person, routing, status, payload) in try await client.execute(LookUpAlerts(ids: ids), logger: logger) {
+                result[id] = AlertRecord(
+                    alertId: id, personKey: person, routingKey: routing, status: status, payload: Array(payload.readableBytesView))
+            }
+            return result
+        } catch {
+            throw mapError(error, "look up alerts")
+        }
+    }
+
     public func alerts() async throws -> [AlertRecord] {
         try checkOpen()
         do {
@@ -409,6 +424,18 @@ private struct LoadPersons: PostgresPreparedStatement {
     func makeBindings() -> PostgresBindings {
         var b = PostgresBindings(capacity: 1)
         b.append(keys)
+        return b
+    }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+private struct LookUpAlerts: PostgresPreparedStatement {
+    static let sql = "SELECT alert_id, person_key, routing_key, status, payload FROM alerts WHERE alert_id = ANY($1::text[])"
+    typealias Row = (String, String, String, String, ByteBuffer)
+    var ids: [String]
+    func makeBindings() -> PostgresBindings {
+        var b = PostgresBindings(capacity: 1)
+        b.append(ids)
         return b
     }
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }

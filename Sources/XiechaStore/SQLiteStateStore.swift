@@ -226,6 +226,25 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
+    public func alerts(ids: [String]) async throws -> [String: AlertRecord] {
+        try checkOpen()
+        guard !ids.isEmpty else { return [:] }
+        let json = jsonArray(ids)
+        return try await read("look up alerts") { db in
+            let stmt = try db.cachedStatement(
+                sql: "SELECT a.alert_id, a.person_key, a.routing_key, a.status, a.payload FROM json_each(?) AS j JOIN alerts AS a ON a.alert_id = j.value"
+            )
+            var result: [String: AlertRecord] = [:]
+            let rows = try Row.fetchCursor(stmt, arguments: [json])
+            while let row = try rows.next() {
+                let payload: Data = row[4] ?? Data()
+                let record = AlertRecord(alertId: row[0], personKey: row[1], routingKey: row[2], status: row[3], payload: [UInt8](payload))
+                result[record.alertId] = record
+            }
+            return result
+        }
+    }
+
     public func alertCount() async throws -> Int {
         try checkOpen()
         return try await read("count alerts") { db in

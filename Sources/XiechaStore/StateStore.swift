@@ -146,6 +146,10 @@ public protocol StateStore: Sendable {
     /// Every alert's latest message, ordered by alert id.
     func alerts() async throws -> [AlertRecord]
 
+    /// The latest messages of the alerts among `ids`, by id; unknown ids are absent. One query, however
+    /// many ids: what the office app needs to find the person behind an alert it acts on.
+    func alerts(ids: [String]) async throws -> [String: AlertRecord]
+
     /// How many alerts are stored.
     func alertCount() async throws -> Int
 

@@ -260,6 +260,20 @@ struct StateStoreBehaviourTests {
         }
     }
 
+    @Test("alerts are looked up by id in one call; unknown ids are absent", arguments: StoreKind.allCases)
+    func alertsById(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let a = AlertRecord(alertId: "a", personKey: "p-a", routingKey: "421125001001", status: "open", payload: [1, 2])
+            let b = AlertRecord(alertId: "b", personKey: "p-b", routingKey: "421125001", status: "closed", payload: [3])
+            try await store.commit(StoreBatch(alerts: [a, b]))
+            #expect(try await store.alerts(ids: []) == [:])
+            #expect(try await store.alerts(ids: ["b", "missing", "a"]) == ["a": a, "b": b])
+            #expect(try await store.alerts(ids: ["missing"]) == [:])
+            // Ids that look like SQL or JSON are only ids.
+            #expect(try await store.alerts(ids: ["a' OR '1'='1", "\"]", "%"]) == [:])
+        }
+    }
+
     @Test("a closed store refuses work", arguments: StoreKind.allCases)
     func closed(kind: StoreKind) async throws {
         let store: any StateStore
