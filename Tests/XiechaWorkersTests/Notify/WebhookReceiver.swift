@@ -55,10 +55,7 @@ final class WebhookReceiver: Sendable {
 
     /// Changes the modes of `paths` while it runs.
     func set(_ modes: [String: String]) throws {
-        let data = try JSONSerialization.data(withJSONObject: modes)
-        let tmp = controlURL.appendingPathExtension("tmp")
-        try data.write(to: tmp)
-        _ = try FileManager.default.replaceItemAt(controlURL, withItemAt: tmp)
+        try JSONSerialization.data(withJSONObject: modes).write(to: controlURL, options: .atomic)
     }
 
     /// Every request logged so far.
