@@ -1,6 +1,9 @@
 /// The inbox's versioned schema, in both SQL dialects, recorded in `inbox_schema_migrations`: a table of its own, so
 /// that the inbox can live in the crosscheck's PostgreSQL database (each process owns its tables, DESIGN.md "Office
 /// side") and each migrates on its own. Versions never change once released; a change is a new entry at the end.
+///
+/// The current message's payload is not copied into `inbox_alerts`: it is the history entry with the alert's current
+/// sequence (joined on the primary key), so each message's bytes are written once.
 enum InboxMigrations {
     static let all: [Migration] = [
         Migration(
@@ -19,9 +22,8 @@ enum InboxMigrations {
                     raised_at_ms INTEGER NOT NULL,
                     due_by_ms INTEGER NOT NULL,
                     closed_at_ms INTEGER,
-                    updated_at_ms INTEGER NOT NULL,
-                    payload BLOB NOT NULL
-                )
+                    updated_at_ms INTEGER NOT NULL
+                ) WITHOUT ROWID
                 """,
                 "CREATE INDEX inbox_alerts_community ON inbox_alerts (community_code, status, raised_at_ms, alert_id)",
                 "CREATE INDEX inbox_alerts_street ON inbox_alerts (street_code, status, raised_at_ms, alert_id)",
@@ -78,8 +80,7 @@ enum InboxMigrations {
                     raised_at_ms bigint NOT NULL,
                     due_by_ms bigint NOT NULL,
                     closed_at_ms bigint,
-                    updated_at_ms bigint NOT NULL,
-                    payload bytea NOT NULL
+                    updated_at_ms bigint NOT NULL
                 ) WITH (fillfactor = 80)
                 """#,
                 "CREATE INDEX inbox_alerts_community ON inbox_alerts (community_code, status, raised_at_ms, alert_id)",

@@ -200,7 +200,6 @@ public final class PostgresInboxStore: InboxStore {
                     let currents = plan.currents
                     var ca: [String] = [], cs: [Int64] = [], ct: [String] = [], cst: [String] = [], au: [String] = [], cc: [String] = []
                     var sc: [String] = [], hs: [Bool] = [], r: [Int64] = [], due: [Int64] = [], cl: [Int64] = [], hc: [Bool] = []
-                    var cp: [ByteBuffer] = []
                     for c in currents {
                         let m = c.message
                         ca.append(m.alertId)
@@ -215,20 +214,19 @@ public final class PostgresInboxStore: InboxStore {
                         due.append(m.dueByMs)
                         cl.append(m.closedAtMs ?? 0)
                         hc.append(m.closedAtMs != nil)
-                        cp.append(ByteBuffer(bytes: m.payload))
                     }
                     try await conn.query(
                         """
                         INSERT INTO inbox_alerts (alert_id, seq, type, status, audience, community_code, street_code, raised_at_ms,
-                            due_by_ms, closed_at_ms, updated_at_ms, payload)
-                        SELECT a, s, t, st, au, cc, CASE WHEN hs THEN sc END, r, d, CASE WHEN hc THEN c END, \(nowMs), p
+                            due_by_ms, closed_at_ms, updated_at_ms)
+                        SELECT a, s, t, st, au, cc, CASE WHEN hs THEN sc END, r, d, CASE WHEN hc THEN c END, \(nowMs)
                         FROM unnest(\(ca)::text[], \(cs)::int8[], \(ct)::text[], \(cst)::text[], \(au)::text[], \(cc)::text[],
-                            \(sc)::text[], \(hs)::bool[], \(r)::int8[], \(due)::int8[], \(cl)::int8[], \(hc)::bool[], \(cp)::bytea[])
-                            AS u(a, s, t, st, au, cc, sc, hs, r, d, c, hc, p)
+                            \(sc)::text[], \(hs)::bool[], \(r)::int8[], \(due)::int8[], \(cl)::int8[], \(hc)::bool[])
+                            AS u(a, s, t, st, au, cc, sc, hs, r, d, c, hc)
                         ON CONFLICT (alert_id) DO UPDATE SET seq = EXCLUDED.seq, type = EXCLUDED.type, status = EXCLUDED.status,
                             audience = EXCLUDED.audience, community_code = EXCLUDED.community_code, street_code = EXCLUDED.street_code,
                             raised_at_ms = EXCLUDED.raised_at_ms, due_by_ms = EXCLUDED.due_by_ms, closed_at_ms = EXCLUDED.closed_at_ms,
-                            updated_at_ms = EXCLUDED.updated_at_ms, payload = EXCLUDED.payload
+                            updated_at_ms = EXCLUDED.updated_at_ms
                         """, logger: logger
                     ).drainRows()
                 }
@@ -262,8 +260,8 @@ public final class PostgresInboxStore: InboxStore {
         let limit = try checkedLimit(query.limit, name: name)
         var q: PostgresQuery
         switch query.office {
-        case .community(let code): q = "SELECT \(unescaped: alertColumns) FROM inbox_alerts WHERE community_code = \(code) AND audience = 'community'"
-        case .street(let code): q = "SELECT \(unescaped: alertColumns) FROM inbox_alerts WHERE street_code = \(code)"
+        case .community(let code): q = "\(unescaped: alertSelect) WHERE a.community_code = \(code) AND a.audience = 'community'"
+        case .street(let code): q = "\(unescaped: alertSelect) WHERE a.street_code = \(code)"
         }
         var sql = q.sql
         var binds = q.binds
@@ -279,16 +277,16 @@ public final class PostgresInboxStore: InboxStore {
             binds.append(value, context: .default)
             sql += fragment.replacingFirstPlaceholder(with: "$\(binds.count)")
         }
-        if let s = query.status { add(" AND status = ?", s) }
-        if let t = query.type { add(" AND type = ?", t) }
-        if let v = query.raisedFromMs { add(" AND raised_at_ms >= ?", [v]) }
-        if let v = query.raisedBeforeMs { add(" AND raised_at_ms < ?", [v]) }
-        if let v = query.dueBeforeMs { add(" AND due_by_ms < ?", [v]) }
+        if let s = query.status { add(" AND a.status = ?", s) }
+        if let t = query.type { add(" AND a.type = ?", t) }
+        if let v = query.raisedFromMs { add(" AND a.raised_at_ms >= ?", [v]) }
+        if let v = query.raisedBeforeMs { add(" AND a.raised_at_ms < ?", [v]) }
+        if let v = query.dueBeforeMs { add(" AND a.due_by_ms < ?", [v]) }
         if let c = query.after {
-            add(" AND (raised_at_ms < ? OR (raised_at_ms = ?", [c.raisedAtMs, c.raisedAtMs])
-            add(" AND alert_id > ?))", c.alertId)
+            add(" AND (a.raised_at_ms < ? OR (a.raised_at_ms = ?", [c.raisedAtMs, c.raisedAtMs])
+            add(" AND a.alert_id > ?))", c.alertId)
         }
-        add(" ORDER BY raised_at_ms DESC, alert_id LIMIT ?", [Int64(limit + 1)])
+        add(" ORDER BY a.raised_at_ms DESC, a.alert_id LIMIT ?", [Int64(limit + 1)])
         let rows = try await alertRows("list an office's alerts", PostgresQuery(unsafeSQL: sql, binds: binds))
         return InboxPage(page: rows, limit: limit)
     }
@@ -296,7 +294,7 @@ public final class PostgresInboxStore: InboxStore {
     public func alert(_ alertId: String) async throws -> InboxAlertDetail? {
         try checkOpen()
         guard let current = try await alertRows(
-            "read an alert", "SELECT \(unescaped: alertColumns) FROM inbox_alerts WHERE alert_id = \(alertId)"
+            "read an alert", "\(unescaped: alertSelect) WHERE a.alert_id = \(alertId)"
         ).first else { return nil }
         let history = try await historyRows(
             "read an alert's history", "SELECT \(unescaped: historyColumns) FROM inbox_history WHERE alert_id = \(alertId) ORDER BY seq")
@@ -305,7 +303,7 @@ public final class PostgresInboxStore: InboxStore {
 
     public func allAlerts() async throws -> [InboxAlert] {
         try checkOpen()
-        return try await alertRows("read the inbox", "SELECT \(unescaped: alertColumns) FROM inbox_alerts ORDER BY alert_id")
+        return try await alertRows("read the inbox", "\(unescaped: alertSelect) ORDER BY a.alert_id")
     }
 
     public func allHistory() async throws -> [InboxHistoryEntry] {
@@ -391,11 +389,12 @@ public final class PostgresInboxStore: InboxStore {
         return try await collect(
             "read the next webhook delivery due",
             """
-            SELECT MIN(d.next_attempt_ms) FROM webhook_deliveries d WHERE d.state = 'pending'
+            SELECT d.next_attempt_ms FROM webhook_deliveries d WHERE d.state = 'pending'
                 AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.office_code = d.office_code AND e.url = d.url
                     AND e.disabled_at_ms IS NOT NULL)
-            """, Int64?.self
-        ).first ?? nil
+            ORDER BY d.next_attempt_ms LIMIT 1
+            """, Int64.self
+        ).first
     }
 
     public func recordAttempt(_ id: Int64, _ result: WebhookAttemptResult, attempted: Bool, atMs: Int64) async throws {
@@ -576,8 +575,11 @@ public final class PostgresInboxStore: InboxStore {
     }
 }
 
-private let alertColumns = """
-    alert_id, seq, type, status, audience, community_code, street_code, raised_at_ms, due_by_ms, closed_at_ms, updated_at_ms, payload
+/// An alert's columns, and its current message's payload from the history.
+private let alertSelect = """
+    SELECT a.alert_id, a.seq, a.type, a.status, a.audience, a.community_code, a.street_code, a.raised_at_ms, a.due_by_ms,
+        a.closed_at_ms, a.updated_at_ms, h.payload
+    FROM inbox_alerts a JOIN inbox_history h ON h.alert_id = a.alert_id AND h.seq = a.seq
     """
 private let historyColumns = "alert_id, seq, status, received_at_ms, payload"
 

@@ -17,6 +17,8 @@ public final class SQLiteInboxStore: InboxStore {
     private let name: String
     private let logger: Logger
     private let closed = Mutex(false)
+    /// Checkpoints the WAL off the writer's thread (file stores only), as the state store does.
+    private let checkpointer: SQLiteWALCheckpointer?
 
     /// Page cache of the writer connection, KiB.
     static let writerCacheKiB = 32_768
@@ -31,15 +33,22 @@ public final class SQLiteInboxStore: InboxStore {
         config.busyMode = .timeout(30)
         switch url {
         case .sqliteInMemory, .memory:
+            checkpointer = nil
             do { writer = try DatabaseQueue(configuration: config) } catch {
                 throw StoreError(code: .connectionFailed, message: "cannot open \(name): \(describeSQLite(error))")
             }
         case .sqlite(let path, let synchronous):
             let pragma = "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")"
+            let checkpointer = SQLiteWALCheckpointer(
+                path: path, storeName: name, backgroundFrames: SQLiteStateStore.walCheckpointPages,
+                foregroundFrames: SQLiteStateStore.walForegroundCheckpointPages, logger: logger)
+            self.checkpointer = checkpointer
             config.prepareDatabase { db in
                 try db.execute(sql: pragma)
                 if !db.configuration.readonly {
                     try db.execute(sql: "PRAGMA cache_size = -\(SQLiteInboxStore.writerCacheKiB)")
+                    // The inbox's commits carry whole messages: checkpoints run off the writer's thread.
+                    checkpointer.install(on: db)
                 }
             }
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -48,6 +57,7 @@ public final class SQLiteInboxStore: InboxStore {
                 throw StoreError(code: .connectionFailed, message: "cannot open \(name): \(describeSQLite(error))")
             }
         case .postgres:
+            checkpointer = nil
             throw StoreError(code: .invalidURL, message: "\(name) is not a SQLite store URL")
         }
     }
@@ -140,18 +150,18 @@ public final class SQLiteInboxStore: InboxStore {
             let upsert = try db.cachedStatement(
                 sql: """
                     INSERT INTO inbox_alerts (alert_id, seq, type, status, audience, community_code, street_code, raised_at_ms,
-                        due_by_ms, closed_at_ms, updated_at_ms, payload)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        due_by_ms, closed_at_ms, updated_at_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (alert_id) DO UPDATE SET seq = excluded.seq, type = excluded.type, status = excluded.status,
                         audience = excluded.audience, community_code = excluded.community_code, street_code = excluded.street_code,
                         raised_at_ms = excluded.raised_at_ms, due_by_ms = excluded.due_by_ms, closed_at_ms = excluded.closed_at_ms,
-                        updated_at_ms = excluded.updated_at_ms, payload = excluded.payload
+                        updated_at_ms = excluded.updated_at_ms
                     """)
             for c in plan.currents {
                 let m = c.message
                 try upsert.execute(arguments: [
                     m.alertId, c.sequence, m.type, m.status, m.routing.audience, m.routing.communityCode, m.routing.streetCode,
-                    m.raisedAtMs, m.dueByMs, m.closedAtMs, nowMs, Data(m.payload),
+                    m.raisedAtMs, m.dueByMs, m.closedAtMs, nowMs,
                 ])
             }
             if !plan.deliveries.isEmpty {
@@ -173,41 +183,41 @@ public final class SQLiteInboxStore: InboxStore {
     public func alerts(_ query: InboxQuery) async throws -> InboxPage {
         try checkOpen()
         let limit = try checkedLimit(query.limit, name: name)
-        var sql = "SELECT \(alertColumns) FROM inbox_alerts WHERE "
+        var sql = "\(alertSelect) WHERE "
         var arguments: StatementArguments = []
         switch query.office {
         case .community(let code):
-            sql += "community_code = ? AND audience = 'community'"
+            sql += "a.community_code = ? AND a.audience = 'community'"
             arguments += [code]
         case .street(let code):
-            sql += "street_code = ?"
+            sql += "a.street_code = ?"
             arguments += [code]
         }
         if let s = query.status {
-            sql += " AND status = ?"
+            sql += " AND a.status = ?"
             arguments += [s]
         }
         if let t = query.type {
-            sql += " AND type = ?"
+            sql += " AND a.type = ?"
             arguments += [t]
         }
         if let v = query.raisedFromMs {
-            sql += " AND raised_at_ms >= ?"
+            sql += " AND a.raised_at_ms >= ?"
             arguments += [v]
         }
         if let v = query.raisedBeforeMs {
-            sql += " AND raised_at_ms < ?"
+            sql += " AND a.raised_at_ms < ?"
             arguments += [v]
         }
         if let v = query.dueBeforeMs {
-            sql += " AND due_by_ms < ?"
+            sql += " AND a.due_by_ms < ?"
             arguments += [v]
         }
         if let c = query.after {
-            sql += " AND (raised_at_ms < ? OR (raised_at_ms = ? AND alert_id > ?))"
+            sql += " AND (a.raised_at_ms < ? OR (a.raised_at_ms = ? AND a.alert_id > ?))"
             arguments += [c.raisedAtMs, c.raisedAtMs, c.alertId]
         }
-        sql += " ORDER BY raised_at_ms DESC, alert_id LIMIT ?"
+        sql += " ORDER BY a.raised_at_ms DESC, a.alert_id LIMIT ?"
         arguments += [limit + 1]
         let finalSQL = sql
         let finalArguments = arguments
@@ -220,7 +230,7 @@ public final class SQLiteInboxStore: InboxStore {
     public func alert(_ alertId: String) async throws -> InboxAlertDetail? {
         try checkOpen()
         return try await read("read an alert") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(alertColumns) FROM inbox_alerts WHERE alert_id = ?", arguments: [alertId])
+            guard let row = try Row.fetchOne(db, sql: "\(alertSelect) WHERE a.alert_id = ?", arguments: [alertId])
             else { return nil }
             let history = try Row.fetchAll(
                 db, sql: "SELECT \(historyColumns) FROM inbox_history WHERE alert_id = ? ORDER BY seq", arguments: [alertId]
@@ -232,7 +242,7 @@ public final class SQLiteInboxStore: InboxStore {
     public func allAlerts() async throws -> [InboxAlert] {
         try checkOpen()
         return try await read("read the inbox") { db in
-            try Row.fetchAll(db, sql: "SELECT \(alertColumns) FROM inbox_alerts ORDER BY alert_id").map(inboxAlert)
+            try Row.fetchAll(db, sql: "\(alertSelect) ORDER BY a.alert_id").map(inboxAlert)
         }
     }
 
@@ -303,12 +313,14 @@ public final class SQLiteInboxStore: InboxStore {
     public func nextDeliveryDueMs() async throws -> Int64? {
         try checkOpen()
         return try await read("read the next webhook delivery due") { db in
+            // In index order, stopping at the first one of an enabled endpoint (MIN would check every pending row).
             try Int64.fetchOne(
                 db,
                 sql: """
-                    SELECT MIN(d.next_attempt_ms) FROM webhook_deliveries d WHERE d.state = 'pending'
+                    SELECT d.next_attempt_ms FROM webhook_deliveries d WHERE d.state = 'pending'
                         AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.office_code = d.office_code AND e.url = d.url
                             AND e.disabled_at_ms IS NOT NULL)
+                    ORDER BY d.next_attempt_ms LIMIT 1
                     """)
         }
     }
@@ -402,6 +414,7 @@ public final class SQLiteInboxStore: InboxStore {
         do {
             if let pool = writer as? DatabasePool {
                 try pool.close()
+                try checkpointer?.close()
             } else if let queue = writer as? DatabaseQueue {
                 try queue.close()
             }
@@ -436,8 +449,11 @@ public final class SQLiteInboxStore: InboxStore {
     }
 }
 
-private let alertColumns = """
-    alert_id, seq, type, status, audience, community_code, street_code, raised_at_ms, due_by_ms, closed_at_ms, updated_at_ms, payload
+/// An alert's columns, and its current message's payload from the history.
+private let alertSelect = """
+    SELECT a.alert_id, a.seq, a.type, a.status, a.audience, a.community_code, a.street_code, a.raised_at_ms, a.due_by_ms,
+        a.closed_at_ms, a.updated_at_ms, h.payload
+    FROM inbox_alerts a JOIN inbox_history h ON h.alert_id = a.alert_id AND h.seq = a.seq
     """
 private let historyColumns = "alert_id, seq, status, received_at_ms, payload"
 

@@ -1,6 +1,7 @@
 import Kafka
 import Logging
 import ServiceLifecycle
+import Synchronization
 import XiechaCore
 import XiechaStore
 
@@ -12,6 +13,10 @@ import XiechaStore
 /// a message already in the history (a repeated publish, a replay of the topic) changes nothing. The input counts as
 /// processed once that transaction is committed, so a worker killed at any instant loses nothing and, read again,
 /// duplicates nothing. ``WebhookDeliveryService`` sends the queued deliveries beside the loop.
+///
+/// The store transaction of a batch runs while the loop reads and decodes the next batch (the batch's `after`); the
+/// next transaction starts only once it has committed, so an alert's sequences are handed out in input order and at
+/// most one batch is applied at a time.
 struct NotifyStep: WorkerStep {
     let context: WorkerContext
     let inbox: any InboxStore
@@ -19,6 +24,7 @@ struct NotifyStep: WorkerStep {
     /// `nil` when no webhook is configured: deliveries are never queued then.
     let delivery: WebhookDeliveryService?
     private let urlsByOffice: [String: [String]]
+    private let pipeline = ApplyPipeline()
 
     init(context: WorkerContext) throws {
         guard let inbox = context.inbox, context.producer != nil else {
@@ -70,19 +76,49 @@ struct NotifyStep: WorkerStep {
             }
         }
         guard !messages.isEmpty else { return BatchOutcome(deadLetters: refused) }
-        let now = context.options.clock().millisecondsSinceEpoch
-        let started = ContinuousClock.now
-        let result = try await inbox.apply(
-            messages, endpoints: urlsByOffice, firstAttemptAtMs: now + (delivery?.firstDelayMs ?? 0), nowMs: now)
-        context.metrics.storeSeconds(.commit).recordInterval(since: started)
-        context.metrics.inboxMessages(.applied).increment(by: result.applied)
-        context.metrics.inboxMessages(.duplicate).increment(by: result.duplicates)
-        if result.deliveriesQueued > 0 { delivery?.wakeUp() }
-        context.logger.debug(
-            "inbox batch applied",
-            metadata: [
-                "applied": "\(result.applied)", "duplicates": "\(result.duplicates)", "deliveriesQueued": "\(result.deliveriesQueued)",
-            ])
-        return BatchOutcome(out: result.applied, deadLetters: refused)
+        // The batch before must be committed first (sequences follow the input order).
+        try await pipeline.awaitLast()
+        let (inbox, context, delivery, urlsByOffice, pipeline) = (inbox, context, delivery, urlsByOffice, pipeline)
+        let apply = Task {
+            let now = context.options.clock().millisecondsSinceEpoch
+            let started = ContinuousClock.now
+            let result = try await inbox.apply(
+                messages, endpoints: urlsByOffice, firstAttemptAtMs: now + (delivery?.firstDelayMs ?? 0), nowMs: now)
+            context.metrics.storeSeconds(.commit).recordInterval(since: started)
+            context.metrics.inboxMessages(.applied).increment(by: result.applied)
+            context.metrics.inboxMessages(.duplicate).increment(by: result.duplicates)
+            pipeline.applied(result.applied)
+            if result.deliveriesQueued > 0 { delivery?.wakeUp() }
+            context.logger.debug(
+                "inbox batch applied",
+                metadata: [
+                    "applied": "\(result.applied)", "duplicates": "\(result.duplicates)", "deliveriesQueued": "\(result.deliveriesQueued)",
+                ])
+        }
+        pipeline.started(apply)
+        // `out` is counted when the transactions have committed (`finish`).
+        return BatchOutcome(out: 0, deadLetters: refused, after: apply)
     }
+
+    func finish(reachedEnd: Bool) async throws -> Int {
+        try await pipeline.awaitLast()
+        return pipeline.totalApplied
+    }
+}
+
+/// The inbox transaction in flight (at most one) and how many changes the committed ones applied.
+final class ApplyPipeline: Sendable {
+    private let state = Mutex<(last: Task<Void, any Error>?, applied: Int)>((nil, 0))
+
+    func started(_ task: Task<Void, any Error>) { state.withLock { $0.last = task } }
+
+    func applied(_ n: Int) { state.withLock { $0.applied += n } }
+
+    /// Waits until the last transaction started has committed; throws its failure.
+    func awaitLast() async throws {
+        try await state.withLock { $0.last }?.value
+    }
+
+    /// Changes applied by every committed transaction.
+    var totalApplied: Int { state.withLock { $0.applied } }
 }
