@@ -27,6 +27,11 @@ struct InboxPlan {
     var deliveries: [Delivery] = []
     var duplicates = 0
 
+    /// The changes as the caller sees them.
+    var summary: [InboxChange] {
+        changes.map { InboxChange(alertId: $0.message.alertId, sequence: $0.sequence, status: $0.message.status) }
+    }
+
     /// The last change of each alert, in first-seen order: the current messages to write.
     var currents: [Change] {
         var index: [String: Int] = [:]

@@ -135,18 +135,35 @@ public struct InboxRouting: Sendable, Hashable {
 
 /// What applying a batch did.
 public struct InboxApplyResult: Sendable, Hashable {
-    /// Messages that were new: each a new sequence of its alert.
+    /// Messages that were new: each a new sequence of its alert (`changes.count`).
     public var applied: Int
     /// Messages already in their alert's history (or twice in the batch): nothing changed.
     public var duplicates: Int
     /// Webhook deliveries queued.
     public var deliveriesQueued: Int
+    /// The new changes, in input order: what the worker logs (alertId and sequence, never the payload).
+    public var changes: [InboxChange]
 
     /// A result.
-    public init(applied: Int = 0, duplicates: Int = 0, deliveriesQueued: Int = 0) {
-        self.applied = applied
+    public init(duplicates: Int = 0, deliveriesQueued: Int = 0, changes: [InboxChange] = []) {
+        self.applied = changes.count
         self.duplicates = duplicates
         self.deliveriesQueued = deliveriesQueued
+        self.changes = changes
+    }
+}
+
+/// One new change of an alert in the inbox.
+public struct InboxChange: Sendable, Hashable {
+    public var alertId: String
+    public var sequence: Int64
+    public var status: String
+
+    /// A change.
+    public init(alertId: String, sequence: Int64, status: String) {
+        self.alertId = alertId
+        self.sequence = sequence
+        self.status = status
     }
 }
 

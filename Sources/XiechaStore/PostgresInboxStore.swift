@@ -246,7 +246,7 @@ public final class PostgresInboxStore: InboxStore {
                         """, logger: logger
                     ).drainRows()
                 }
-                return InboxApplyResult(applied: plan.changes.count, duplicates: plan.duplicates, deliveriesQueued: plan.deliveries.count)
+                return InboxApplyResult(duplicates: plan.duplicates, deliveriesQueued: plan.deliveries.count, changes: plan.summary)
             }
         } catch {
             throw mapError(error, "apply \(messages.count) alert messages (rolled back, nothing applied)")

@@ -174,7 +174,7 @@ public final class SQLiteInboxStore: InboxStore {
                     try enqueue.execute(arguments: [d.alertId, d.sequence, d.office, d.url, firstAttemptAtMs, nowMs])
                 }
             }
-            return InboxApplyResult(applied: plan.changes.count, duplicates: plan.duplicates, deliveriesQueued: plan.deliveries.count)
+            return InboxApplyResult(duplicates: plan.duplicates, deliveriesQueued: plan.deliveries.count, changes: plan.summary)
         }
     }
 

@@ -89,11 +89,17 @@ struct NotifyStep: WorkerStep {
             context.metrics.inboxMessages(.duplicate).increment(by: result.duplicates)
             pipeline.applied(result.applied)
             if result.deliveriesQueued > 0 { delivery?.wakeUp() }
-            context.logger.debug(
-                "inbox batch applied",
-                metadata: [
-                    "applied": "\(result.applied)", "duplicates": "\(result.duplicates)", "deliveriesQueued": "\(result.deliveriesQueued)",
-                ])
+            if context.logger.logLevel <= .debug {
+                for c in result.changes {
+                    context.logger.debug(
+                        "inbox change", metadata: ["alertId": "\(c.alertId)", "sequence": "\(c.sequence)", "status": "\(c.status)"])
+                }
+                context.logger.debug(
+                    "inbox batch applied",
+                    metadata: [
+                        "applied": "\(result.applied)", "duplicates": "\(result.duplicates)", "deliveriesQueued": "\(result.deliveriesQueued)",
+                    ])
+            }
         }
         pipeline.started(apply)
         // `out` is counted when the transactions have committed (`finish`).
