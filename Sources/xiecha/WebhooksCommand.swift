@@ -35,6 +35,10 @@ struct WebhooksCommand: AsyncParsableCommand {
             if let inbox { c.inboxStore = inbox }
             var logger = Logger(label: "xiecha.webhooks")
             logger.logLevel = .warning
+            // An operator's typo must not create an empty inbox that says "no failed deliveries".
+            if case .sqlite(let path, _) = c.inboxStoreURL, !FileManager.default.fileExists(atPath: path) {
+                throw ValidationError("no inbox at \(path): give the notify worker's --inbox (or --store / --config)")
+            }
             let inboxStore = try await makeInboxStore(url: c.inboxStoreURL, logger: logger)
             do {
                 let result = try await body(inboxStore)
