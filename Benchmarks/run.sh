@@ -38,3 +38,6 @@ Benchmarks/intake.sh
 
 # Crosscheck: 1,000,000 person events over 200,000 persons, SQLite and PostgreSQL; simulate on the same records.
 Benchmarks/crosscheck.sh
+
+# Notify: alert messages into the SQLite inbox, and webhook deliveries to a local receiver.
+Benchmarks/notify.sh

@@ -36,10 +36,11 @@ struct WorkerOptions: ParsableArguments {
         return c
     }
 
-    /// Builds the worker of `kind` with these options, runs it until it ends or a signal stops it,
-    /// and prints the summary line with `--stop-at-end`.
-    func runWorker(_ kind: WorkerKind) async throws {
-        let configuration = try loadConfiguration()
+    /// Builds the worker of `kind` with these options (and the kind's own, applied by `configure`), runs
+    /// it until it ends or a signal stops it, and prints the summary line with `--stop-at-end`.
+    func runWorker(_ kind: WorkerKind, configure: (inout XiechaConfiguration) -> Void = { _ in }) async throws {
+        var configuration = try loadConfiguration()
+        configure(&configuration)
         // JSON lines on stdout; with --stop-at-end on stderr, so that stdout carries exactly the summary line.
         let logger = makeJSONLogger(label: "xiecha.\(kind.name)", level: logLevel, output: stopAtEnd ? .standardError : .standardOutput)
         var options = WorkerRunOptions()

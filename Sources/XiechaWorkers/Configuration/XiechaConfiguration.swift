@@ -15,6 +15,8 @@ import Yams
 ///   properties:                             # any librdkafka property, passed through unchanged
 ///     security.protocol: SASL_SSL           # env XIECHA_KAFKA_SECURITY_PROTOCOL (dots → underscores)
 /// store: "postgres://xiecha@db/xiecha"      # env XIECHA_STORE; or sqlite:PATH
+/// inbox: "sqlite:.xiecha/inbox.sqlite"      # the notify worker's inbox; env XIECHA_INBOX_STORE. Default: with a
+///                                          # postgres store, that database; else inbox.sqlite beside a SQLite store
 /// jurisdiction:
 ///   regionPrefixes: ["421125"]              # hukou regions counted as local; env XIECHA_LOCAL_REGIONS (comma-separated)
 ///   timeZone: "Asia/Shanghai"                # sets the offset (a zone without daylight saving time)
@@ -29,6 +31,18 @@ import Yams
 ///   escalationDays: 7
 /// feeds:
 ///   silenceWindowHours: 24                  # a department topic silent this long raises an operator alert
+/// webhooks:                                 # each office's inbox changes, POSTed and signed (Standard Webhooks)
+///   endpoints:
+///     - office: "421125001001"              # a community (12 digits), a street (9 digits: all its communities) or unassigned
+///       url: "https://office.example/xiecha"
+///       secret: "whsec_…"                   # whsec_ + base64 of the key, or any text (its UTF-8 bytes are the key)
+///     - office: "421125001"
+///       url: "https://street.example/hook"
+///       secretEnv: XIECHA_WEBHOOK_SECRET_421125001   # or the secret read from this environment variable
+///   retrySchedule: [0s, 5s, 5m, 30m, 2h, 5h, 10h, 24h]   # delay before each attempt; then the failed list
+///   jitter: 0.2                             # each retry delay moved by up to ±20 %
+///   timeoutSeconds: 15                      # per request, connecting included
+///   concurrency: 16                         # requests in flight
 /// ```
 public struct XiechaConfiguration: Sendable {
     /// Kafka bootstrap servers. Default: none (the embedded mode passes them explicitly).
@@ -42,6 +56,25 @@ public struct XiechaConfiguration: Sendable {
     public var rules = RulesConfiguration()
     /// Feed health: how long a department topic may stay silent.
     public var feedSilenceWindow: Duration = .seconds(24 * 3600)
+    /// Where the notify worker keeps the offices' inboxes and the webhook queue; `nil`: see ``inboxStoreURL``.
+    public var inboxStore: StoreURL?
+    /// The offices' webhooks.
+    public var webhooks = WebhookConfiguration()
+
+    /// The inbox store in use: ``inboxStore`` when set; otherwise the store's own PostgreSQL database (tables of its
+    /// own), or a SQLite file of its own, `inbox.sqlite`, beside a SQLite store (`.xiecha/inbox.sqlite` by default:
+    /// one writer per SQLite file); a private in-memory database beside an in-memory store.
+    public var inboxStoreURL: StoreURL {
+        if let inboxStore { return inboxStore }
+        switch store {
+        case .postgres: return store
+        case .sqlite(let path, let synchronous):
+            let slash = path.lastIndex(of: "/")
+            let directory = slash.map { String(path[...$0]) } ?? ""
+            return .sqlite(path: directory + "inbox.sqlite", synchronous: synchronous)
+        case .sqliteInMemory, .memory: return .sqliteInMemory
+        }
+    }
 
     public init() {}
 
@@ -70,7 +103,7 @@ public struct XiechaConfiguration: Sendable {
             if node == nil { return }
             throw ConfigurationError(message: "\(source): the top level must be a mapping")
         }
-        let known: Set<String> = ["kafka", "store", "jurisdiction", "privacy", "rules", "feeds"]
+        let known: Set<String> = ["kafka", "store", "inbox", "jurisdiction", "privacy", "rules", "feeds", "webhooks"]
         for key in root.keys where !known.contains(key) {
             throw ConfigurationError(message: "\(source): unknown setting '\(key)' (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -91,6 +124,8 @@ public struct XiechaConfiguration: Sendable {
             for (k, v) in props { kafkaProperties[k] = String(describing: v) }
         }
         if let s = root["store"] { store = try Self.storeURL(String(describing: s), source: "\(source): 'store'") }
+        if let s = root["inbox"] { inboxStore = try Self.storeURL(String(describing: s), source: "\(source): 'inbox'") }
+        if let w = root["webhooks"] { webhooks = try WebhookConfiguration.parse(w, source: source) }
         let j = try section("jurisdiction")
         if let r = j["regionPrefixes"] {
             guard let list = r as? [Any] else { throw ConfigurationError(message: "\(source): 'jurisdiction.regionPrefixes' must be a list") }
@@ -132,6 +167,8 @@ public struct XiechaConfiguration: Sendable {
     mutating func apply(environment env: [String: String]) throws(ConfigurationError) {
         if let b = env["XIECHA_BROKERS"], !b.isEmpty { brokers = b.split(separator: ",").map(String.init) }
         if let s = env["XIECHA_STORE"], !s.isEmpty { store = try Self.storeURL(s, source: "XIECHA_STORE") }
+        if let s = env["XIECHA_INBOX_STORE"], !s.isEmpty { inboxStore = try Self.storeURL(s, source: "XIECHA_INBOX_STORE") }
+        try webhooks.resolveSecrets(environment: env)
         if let s = env["XIECHA_PERSON_REF_SECRET"], !s.isEmpty { rules.personRefSecret = Array(s.utf8) }
         if let r = env["XIECHA_LOCAL_REGIONS"], !r.isEmpty { rules.localRegionPrefixes = r.split(separator: ",").map(String.init) }
         for (k, v) in env where k.hasPrefix("XIECHA_KAFKA_") {

@@ -95,6 +95,48 @@ public final class WorkerMetrics: Sendable {
     /// `xiecha_feed_silent{topic}`: 1 while a department feed is silent past its window.
     public func feedSilent(_ topic: Topic) -> Gauge { gauge("xiecha_feed_silent", [("topic", topic.rawValue)]) }
 
+    /// `xiecha_inbox_messages_total{result}`: alert messages the notify worker took into the inbox — `applied` (a new
+    /// change of its alert) or `duplicate` (already in its history: a replay or a repeated publish).
+    public func inboxMessages(_ result: InboxMessageResult) -> Counter {
+        counter("xiecha_inbox_messages_total", [("result", result.rawValue)])
+    }
+
+    /// What `inboxMessages` counts.
+    public enum InboxMessageResult: String, Sendable {
+        case applied, duplicate
+    }
+
+    /// `xiecha_webhook_deliveries_total{office_level, outcome}`: webhook attempts by what they gave. `office_level` is
+    /// `community`, `street` or `unassigned` (office codes are not personal data, but the level is what an operator
+    /// aggregates on; the failed list names the office).
+    public func webhookDeliveries(officeLevel: String, outcome: WebhookOutcome) -> Counter {
+        counter("xiecha_webhook_deliveries_total", [("office_level", officeLevel), ("outcome", outcome.rawValue)])
+    }
+
+    /// The outcomes `webhookDeliveries` distinguishes.
+    public enum WebhookOutcome: String, Sendable, CaseIterable {
+        /// 2xx.
+        case delivered
+        /// Failed; another attempt is scheduled.
+        case retried
+        /// The last attempt failed (or the endpoint is no longer configured): on the failed list.
+        case failed
+        /// 410: the endpoint was disabled.
+        case disabled
+    }
+
+    /// `xiecha_webhook_delivery_seconds{outcome}`: how long one webhook request took (connection included), by
+    /// outcome; a slow receiver shows here before its timeouts do.
+    public func webhookDeliverySeconds(_ outcome: WebhookOutcome) -> Metrics.Timer {
+        timer("xiecha_webhook_delivery_seconds", [("outcome", outcome.rawValue)])
+    }
+
+    /// `xiecha_webhook_endpoint_disabled{office}`: 1 while an office's webhook is disabled (it answered 410), until an
+    /// operator re-enables it (`xiecha webhooks replay --enable`).
+    public func webhookEndpointDisabled(office: String) -> Gauge {
+        gauge("xiecha_webhook_endpoint_disabled", [("office", office)])
+    }
+
     /// How often librdkafka reports statistics, hence how fresh `consumerLag` is.
     static let statisticsInterval: Duration = .seconds(5)
 

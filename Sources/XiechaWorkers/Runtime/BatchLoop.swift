@@ -71,6 +71,15 @@ final class BatchLoop: Service, Sendable {
                     } catch { return false }
                 })
         }
+        if let inbox = context.inbox {
+            context.health.add(
+                WorkerHealth.Check(name: "inbox") {
+                    do {
+                        _ = try await inbox.nextDeliveryDueMs()
+                        return true
+                    } catch { return false }
+                })
+        }
 
         let recordsIn = context.metrics.recordsIn(input)
         let latency = context.metrics.batchLatency(worker: kind.metricsLabel)

@@ -20,6 +20,8 @@ public struct WorkerContext: Sendable {
     public let producer: KafkaProducer?
     /// The state store, when the kind keeps state.
     public let store: (any StateStore)?
+    /// The inbox store, when the kind keeps the offices' inboxes (the notify worker).
+    public let inbox: (any InboxStore)?
     /// The consumer group.
     public let groupId: String
 }

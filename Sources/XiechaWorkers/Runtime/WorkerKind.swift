@@ -9,6 +9,8 @@ public enum WorkerKind: Sendable, Hashable {
     case crosscheck
     /// `xiecha alerts tail`: alerts printed as they arrive.
     case alertsTail(AlertsTailOptions)
+    /// `xiecha worker notify`: alerts in, the offices' inboxes (in the inbox store) and webhooks out.
+    case notify
 
     /// The name in logs (`worker`) and in the summary line.
     public var name: String {
@@ -22,6 +24,7 @@ public enum WorkerKind: Sendable, Hashable {
         case .intake: return "intake"
         case .crosscheck: return "crosscheck"
         case .alertsTail: return "alerts-tail"
+        case .notify: return "notify"
         }
     }
 
@@ -30,7 +33,7 @@ public enum WorkerKind: Sendable, Hashable {
         switch self {
         case .intake(let feed): return feed.topic
         case .crosscheck: return .personEvents
-        case .alertsTail: return .alerts
+        case .alertsTail, .notify: return .alerts
         }
     }
 
@@ -40,12 +43,19 @@ public enum WorkerKind: Sendable, Hashable {
         case .intake(let feed): return "xiecha-intake-\(feed.rawValue)"
         case .crosscheck: return "xiecha-crosscheck"
         case .alertsTail: return "xiecha-alerts-tail-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        case .notify: return "xiecha-notify"
         }
     }
 
     /// Whether the kind keeps state in the store.
     var usesStore: Bool {
         if case .crosscheck = self { return true }
+        return false
+    }
+
+    /// Whether the kind keeps the offices' inboxes in the inbox store.
+    var usesInbox: Bool {
+        if case .notify = self { return true }
         return false
     }
 
@@ -72,6 +82,10 @@ public enum WorkerKind: Sendable, Hashable {
             c.maxBufferedBatches = 2
         case .alertsTail:
             c.fetchWaitMax = .milliseconds(50)
+        case .notify:
+            c.autoCommitInterval = .seconds(1)
+            // An office action's effect should reach the inbox quickly; alert traffic is light.
+            c.fetchWaitMax = .milliseconds(50)
         }
     }
 
@@ -97,6 +111,7 @@ public enum WorkerKind: Sendable, Hashable {
         case .intake(let feed): return IntakeStep(feed: feed, context: context)
         case .crosscheck: return try CrosscheckStep(context: context)
         case .alertsTail(let options): return AlertsTailStep(options: options)
+        case .notify: return try NotifyStep(context: context)
         }
     }
 }

@@ -70,6 +70,9 @@ public enum WorkerRuntime {
                 let store = try await makeStateStore(url: configuration.store, logger: logger)
                 opened.store = store
             }
+            if kind.usesInbox {
+                opened.inbox = try await makeInboxStore(url: configuration.inboxStoreURL, logger: logger)
+            }
             if kind.produces {
                 var producerConfig = KafkaProducerConfiguration(client: client)
                 kind.tune(&producerConfig)
@@ -82,7 +85,7 @@ public enum WorkerRuntime {
             opened.consumer = consumer
             let context = WorkerContext(
                 configuration: configuration, options: options, logger: logger, metrics: metrics, health: health, consumer: consumer,
-                producer: opened.producer, store: opened.store, groupId: groupId)
+                producer: opened.producer, store: opened.store, inbox: opened.inbox, groupId: groupId)
             let step = try kind.makeStep(context)
             let loop = BatchLoop(kind: kind, step: step, context: context)
             let stepServices = step.services()
@@ -95,6 +98,7 @@ public enum WorkerRuntime {
                         failureTerminationBehavior: .gracefullyShutdownGroup))
             }
             if let store = opened.store { add(StoreService(store: store, logger: logger)) }
+            if let inbox = opened.inbox { add(InboxStoreService(inbox: inbox, logger: logger)) }
             if let producer = opened.producer { add(producer) }
             for s in stepServices.beforeConsumer { add(s) }
             add(consumer)
@@ -117,12 +121,14 @@ public enum WorkerRuntime {
     /// What `build` opened so far, to close on a failure.
     private struct OpenedClients {
         var store: (any StateStore)?
+        var inbox: (any InboxStore)?
         var producer: KafkaProducer?
         var consumer: KafkaConsumer?
 
         func close() async {
             await consumer?.close()
             await producer?.shutdown()
+            try? await inbox?.close()
             try? await store?.close()
         }
     }
@@ -160,5 +166,16 @@ struct StoreService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         do { try await store.close() } catch { logger.error("closing the store failed", metadata: ["error": "\(error)"]) }
+    }
+}
+
+/// Closes the inbox store when the process shuts down (after every service that uses it).
+struct InboxStoreService: Service {
+    let inbox: any InboxStore
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do { try await inbox.close() } catch { logger.error("closing the inbox store failed", metadata: ["error": "\(error)"]) }
     }
 }
