@@ -1,12 +1,12 @@
 #!/bin/bash
 # `make dev`: the whole pipeline on the embedded default, as separate processes:
 # embedded Kafka → sample feeds → five intake workers → crosscheck worker (SQLite under .xiecha/)
-# → `alerts tail --follow` in the foreground. Ctrl-C stops everything cleanly.
+# → notify worker (the offices' inbox, .xiecha/inbox.sqlite) → `alerts tail --follow` in the foreground. Ctrl-C stops everything cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 X=.build/debug/xiecha
 STATE=.xiecha
-rm -rf "$STATE/logs" "$STATE/sample" "$STATE/bootstrap" "$STATE"/state.sqlite*
+rm -rf "$STATE/logs" "$STATE/sample" "$STATE/bootstrap" "$STATE"/state.sqlite* "$STATE"/inbox.sqlite*
 mkdir -p "$STATE/logs"
 pids=()
 cleanup() {
@@ -52,6 +52,9 @@ for feed in residence-permits marriage-registrations business-licenses school-en
 done
 "$X" worker crosscheck --store "sqlite:$STATE/state.sqlite" --http-port $port >"$STATE/logs/crosscheck.log" 2>&1 &
 pids+=($!)
+port=$((port + 1))
+"$X" worker notify --store "sqlite:$STATE/state.sqlite" --http-port $port >"$STATE/logs/notify.log" 2>&1 &
+pids+=($!)
 
 cat <<INFO
 
@@ -59,6 +62,7 @@ Xiecha is running on the embedded Kafka ($XIECHA_BROKERS).
   worker logs (JSON lines):   $STATE/logs/
   metrics and health:         http://127.0.0.1:9301-$port/metrics  (/health/live, /health/ready)
   state store:                $STATE/state.sqlite
+  offices' inbox:             $STATE/inbox.sqlite  (xiecha webhooks failed|endpoints --store sqlite:$STATE/state.sqlite)
   dead letters:               kcat -b $XIECHA_BROKERS -C -t xiecha.dead-letters.v1 -f '%h\n'
 Alerts appear below as the workers raise them (the first consumer-group joins take a few seconds).
 Ctrl-C stops everything.
